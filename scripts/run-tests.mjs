@@ -1,0 +1,32 @@
+// Runs the test suites with Node's own test runner; TypeScript is loaded through tsx, and worker
+// threads inherit that loader through execArgv. Usage: npm test [-- <file or folder> ...]
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const suites = process.argv.slice(2);
+const targets = suites.length > 0 ? suites : ['test', 'e2e'];
+
+function collect(target) {
+  const abs = path.resolve(root, target);
+  if (statSync(abs).isFile()) return [abs];
+  return readdirSync(abs, { withFileTypes: true }).flatMap((entry) => {
+    const child = path.join(abs, entry.name);
+    if (entry.isDirectory()) return collect(child);
+    return entry.name.endsWith('.test.ts') ? [child] : [];
+  });
+}
+
+const files = targets.flatMap(collect).sort();
+if (files.length === 0) {
+  console.error('run-tests: no test files found in', targets.join(', '));
+  process.exit(1);
+}
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
+  { stdio: 'inherit', cwd: root, env: { ...process.env, NAVWS_ROOT: root } },
+);
+process.exit(result.status ?? 1);

@@ -1,0 +1,116 @@
+/**
+ * The dataset folder contract (docs/formats.md):
+ *   intrinsics.json, rgb/NNNNNN.png (or rgb.mp4), depth/NNNNNN.png (optional), groundtruth.txt (optional),
+ *   mesh.ply (optional).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { DepthImage, RgbImage } from '../../shared/frames.js';
+import { type DatasetIntrinsics, readIntrinsics, writeIntrinsics } from './intrinsics.js';
+import { readDepthPng, readRgbPng, writeDepthPng, writeRgbPng } from './images.js';
+import { type StampedPose, readTum, writeTum } from './trajectory.js';
+
+export interface DatasetInfo {
+  root: string;
+  intrinsics: DatasetIntrinsics;
+  /** Frame file names (sorted) under rgb/, or empty when the frames come from rgb.mp4. */
+  rgbFiles: string[];
+  /** Path of rgb.mp4 when the dataset stores video instead of PNG frames. */
+  video: string | null;
+  /** Depth file names (sorted) under depth/, empty when the dataset has no depth. */
+  depthFiles: string[];
+  groundTruth: StampedPose[] | null;
+  meshFile: string | null;
+}
+
+export const frameFileName = (index: number): string => `${String(index).padStart(6, '0')}.png`;
+
+async function listPngs(dir: string): Promise<string[]> {
+  if (!existsSync(dir)) return [];
+  const names = (await readdir(dir)).filter((n) => n.toLowerCase().endsWith('.png')).sort();
+  names.forEach((n, i) => {
+    if (!/^\d{6}\.png$/.test(n)) throw new Error(`${path.join(dir, n)}: frame files must be named NNNNNN.png`);
+    if (Number(n.slice(0, 6)) !== i) throw new Error(`${dir}: frame ${frameFileName(i)} is missing (found ${n} instead)`);
+  });
+  return names;
+}
+
+export async function openDataset(root: string): Promise<DatasetInfo> {
+  if (!existsSync(root)) throw new Error(`${root}: dataset folder does not exist`);
+  const intrinsics = await readIntrinsics(path.join(root, 'intrinsics.json'));
+  const rgbFiles = await listPngs(path.join(root, 'rgb'));
+  const videoPath = path.join(root, 'rgb.mp4');
+  const video = rgbFiles.length === 0 && existsSync(videoPath) ? videoPath : null;
+  if (rgbFiles.length === 0 && !video) throw new Error(`${root}: dataset has neither rgb/NNNNNN.png frames nor rgb.mp4`);
+  const depthFiles = await listPngs(path.join(root, 'depth'));
+  if (depthFiles.length > 0 && rgbFiles.length > 0 && depthFiles.length !== rgbFiles.length) {
+    throw new Error(`${path.join(root, 'depth')}: ${depthFiles.length} depth frames for ${rgbFiles.length} RGB frames`);
+  }
+  const gtFile = path.join(root, 'groundtruth.txt');
+  const groundTruth = existsSync(gtFile) ? await readTum(gtFile) : null;
+  if (groundTruth && rgbFiles.length > 0 && groundTruth.length !== rgbFiles.length) {
+    throw new Error(`${gtFile}: ${groundTruth.length} poses for ${rgbFiles.length} frames`);
+  }
+  const meshPath = path.join(root, 'mesh.ply');
+  return {
+    root,
+    intrinsics,
+    rgbFiles,
+    video,
+    depthFiles,
+    groundTruth,
+    meshFile: existsSync(meshPath) ? meshPath : null,
+  };
+}
+
+export async function readDatasetRgb(ds: DatasetInfo, index: number): Promise<RgbImage> {
+  const name = ds.rgbFiles[index];
+  if (name === undefined) throw new RangeError(`${ds.root}: no RGB frame ${index} (has ${ds.rgbFiles.length})`);
+  const file = path.join(ds.root, 'rgb', name);
+  const img = await readRgbPng(file);
+  checkSize(file, img, ds.intrinsics);
+  return img;
+}
+
+export async function readDatasetDepth(ds: DatasetInfo, index: number): Promise<DepthImage> {
+  const name = ds.depthFiles[index];
+  if (name === undefined) throw new RangeError(`${ds.root}: no depth frame ${index} (has ${ds.depthFiles.length})`);
+  const file = path.join(ds.root, 'depth', name);
+  const depth = await readDepthPng(file, ds.intrinsics.depth_scale);
+  checkSize(file, depth, ds.intrinsics);
+  return depth;
+}
+
+function checkSize(file: string, img: { width: number; height: number }, k: DatasetIntrinsics): void {
+  if (img.width !== k.width || img.height !== k.height) {
+    throw new Error(`${file}: image is ${img.width}x${img.height}, intrinsics.json says ${k.width}x${k.height}`);
+  }
+}
+
+/** Writes a dataset folder incrementally: frames as they are produced, trajectory at the end. */
+export class DatasetWriter {
+  private constructor(
+    readonly root: string,
+    readonly intrinsics: DatasetIntrinsics,
+  ) {}
+
+  static async create(root: string, intrinsics: DatasetIntrinsics, withDepth: boolean): Promise<DatasetWriter> {
+    await mkdir(path.join(root, 'rgb'), { recursive: true });
+    if (withDepth) await mkdir(path.join(root, 'depth'), { recursive: true });
+    await writeIntrinsics(path.join(root, 'intrinsics.json'), intrinsics);
+    return new DatasetWriter(root, intrinsics);
+  }
+
+  async writeRgb(index: number, img: RgbImage): Promise<void> {
+    await writeRgbPng(path.join(this.root, 'rgb', frameFileName(index)), img);
+  }
+
+  async writeDepth(index: number, depth: DepthImage): Promise<void> {
+    await writeDepthPng(path.join(this.root, 'depth', frameFileName(index)), depth, this.intrinsics.depth_scale);
+  }
+
+  async writeGroundTruth(poses: readonly StampedPose[]): Promise<void> {
+    await writeTum(path.join(this.root, 'groundtruth.txt'), poses);
+  }
+}

@@ -1,0 +1,54 @@
+/** intrinsics.json of a dataset folder (docs/formats.md): the camera, depth PNG scale and frame rate. */
+import { readFile, writeFile } from 'node:fs/promises';
+import { z } from 'zod';
+import type { PinholeIntrinsics } from '../../shared/camera.js';
+import { validateIntrinsics } from '../../shared/camera.js';
+
+export interface DatasetIntrinsics extends PinholeIntrinsics {
+  /** PNG units per millimetre: depth_mm = png_value / depth_scale. */
+  depth_scale: number;
+  /** Nominal frames per second of the sequence. */
+  fps: number;
+}
+
+const schema = z.object({
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  fx: z.number().positive(),
+  fy: z.number().positive(),
+  cx: z.number(),
+  cy: z.number(),
+  depth_scale: z.number().positive(),
+  fps: z.number().positive(),
+});
+
+export function parseIntrinsics(text: string, file = 'intrinsics.json'): DatasetIntrinsics {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`${file}: field '${issue.path.join('.') || '(root)'}': ${issue.message}`);
+  }
+  validateIntrinsics(parsed.data, file);
+  return parsed.data;
+}
+
+export async function readIntrinsics(file: string): Promise<DatasetIntrinsics> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new Error(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  return parseIntrinsics(text, file);
+}
+
+export async function writeIntrinsics(file: string, k: DatasetIntrinsics): Promise<void> {
+  const { width, height, fx, fy, cx, cy, depth_scale, fps } = k;
+  await writeFile(file, JSON.stringify({ width, height, fx, fy, cx, cy, depth_scale, fps }, null, 2) + '\n');
+}

@@ -1,0 +1,127 @@
+/**
+ * Typed request/response calls into a worker thread. Heavy stages (depth inference, tracking, fusion)
+ * each live in their own worker; the caller awaits results while the event loop stays free.
+ * Buffers travel as transferables (moved, not copied).
+ *
+ * Worker side:   serveWorker({ integrate(args) { ...; return withTransfer(result, [result.buf.buffer]); } })
+ * Caller side:   const w = await WorkerClient.start<Handlers>(workerEntry('fusion/fusion'), init);
+ *                const r = await w.call('integrate', args, [args.depth.buffer]);
+ */
+import { fileURLToPath } from 'node:url';
+import { type Transferable, Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+
+// Handlers take one argument (a structured-cloneable object) and return a value or a promise of one.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- constraint only; call sites are typed.
+export type Handlers = Record<string, (arg: any) => unknown>;
+
+type Arg<H extends Handlers, K extends keyof H> = Parameters<H[K]>[0];
+type Result<H extends Handlers, K extends keyof H> = Unwrap<Awaited<ReturnType<H[K]>>>;
+type Unwrap<T> = T extends TransferResult<infer V> ? V : T;
+
+const TRANSFER = Symbol('transfer');
+export interface TransferResult<T> {
+  [TRANSFER]: true;
+  value: T;
+  transfer: Transferable[];
+}
+
+/** Marks a handler result whose buffers should be moved to the caller rather than copied. */
+export function withTransfer<T>(value: T, transfer: Transferable[]): TransferResult<T> {
+  return { [TRANSFER]: true, value, transfer };
+}
+
+interface Request {
+  id: number;
+  method: string;
+  arg: unknown;
+}
+type Response = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
+
+/**
+ * Resolves a worker entry module next to this file: `src/workers/<name>.worker.ts` when running from
+ * source (tests, through tsx) and `dist/workers/<name>.worker.js` in a build.
+ */
+export function workerEntry(name: string): URL {
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`./${name}.worker${ext}`, import.meta.url);
+}
+
+export class WorkerClient<H extends Handlers> {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private failure: Error | null = null;
+
+  private constructor(
+    private readonly worker: Worker,
+    readonly name: string,
+  ) {
+    worker.on('message', (msg: Response) => {
+      const p = this.pending.get(msg.id);
+      if (!p) return;
+      this.pending.delete(msg.id);
+      if (msg.ok) p.resolve(msg.value);
+      else p.reject(new Error(msg.error));
+    });
+    worker.on('error', (err) => this.fail(new Error(`${name} worker failed: ${err.message}`)));
+    worker.on('exit', (code) => this.fail(new Error(`${name} worker exited (code ${code})`)));
+  }
+
+  /** Starts the worker; `init` is passed as workerData and is available through `workerInit()`. */
+  static start<H extends Handlers>(entry: URL, init: unknown = null, name?: string): WorkerClient<H> {
+    const worker = new Worker(fileURLToPath(entry), { workerData: init });
+    return new WorkerClient<H>(worker, name ?? fileURLToPath(entry).split(/[\\/]/).slice(-2).join('/'));
+  }
+
+  get pendingCalls(): number {
+    return this.pending.size;
+  }
+
+  call<K extends keyof H & string>(method: K, arg: Arg<H, K>, transfer: Transferable[] = []): Promise<Result<H, K>> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise<Result<H, K>>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      const req: Request = { id, method, arg };
+      this.worker.postMessage(req, transfer);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.failure ??= new Error(`${this.name} worker closed`);
+    await this.worker.terminate();
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const p of this.pending.values()) p.reject(this.failure);
+    this.pending.clear();
+  }
+}
+
+/** The init value given to WorkerClient.start. */
+export function workerInit<T>(): T {
+  return workerData as T;
+}
+
+/** Worker side: answers calls with the given handlers; errors travel back as messages, never crash. */
+export function serveWorker(handlers: Handlers): void {
+  if (isMainThread || !parentPort) throw new Error('serveWorker must run inside a worker thread');
+  const port = parentPort;
+  port.on('message', (req: Request) => {
+    void (async () => {
+      try {
+        const fn = handlers[req.method];
+        if (!fn) throw new Error(`unknown method '${req.method}'`);
+        const out = await fn(req.arg);
+        if (out && typeof out === 'object' && TRANSFER in out) {
+          const t = out as TransferResult<unknown>;
+          port.postMessage({ id: req.id, ok: true, value: t.value } satisfies Response, t.transfer);
+        } else {
+          port.postMessage({ id: req.id, ok: true, value: out } satisfies Response);
+        }
+      } catch (err) {
+        port.postMessage({ id: req.id, ok: false, error: (err as Error).message ?? String(err) } satisfies Response);
+      }
+    })();
+  });
+}
