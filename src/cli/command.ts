@@ -1,0 +1,13 @@
+/** One `navws` sub-command. Each lives in src/cli/commands/<name>.ts and is listed in src/cli/navws.ts. */
+export interface CliCommand {
+  name: string;
+  /** One line for `navws --help`. */
+  summary: string;
+  /** Full usage text for `navws <name> --help`. */
+  usage: string;
+  /** Runs the command; returns the process exit code. Throw an Error for a one-line failure reason. */
+  run(argv: string[]): Promise<number>;
+}
+
+/** A failure caused by the user's input (bad flag, missing file): printed as one line, exit code 2. */
+export class UsageError extends Error {}
