@@ -1,0 +1,83 @@
+#include "fusion/thread_pool.h"
+
+#include <algorithm>
+
+namespace navws::fusion {
+
+ThreadPool::ThreadPool(unsigned threads) {
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 1; i < threads; ++i) workers_.emplace_back([this, i] { workerLoop(i); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  for (std::thread& t : workers_) t.join();
+}
+
+void ThreadPool::runChunks(unsigned worker) {
+  for (;;) {
+    size_t begin = next_.fetch_add(grain_, std::memory_order_relaxed);
+    if (begin >= jobSize_) return;
+    size_t end = std::min(jobSize_, begin + grain_);
+    try {
+      (*job_)(begin, end, worker);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!error_) error_ = std::current_exception();
+      next_.store(jobSize_, std::memory_order_relaxed);  // stop handing out further chunks
+    }
+  }
+}
+
+void ThreadPool::workerLoop(unsigned index) {
+  uint64_t seen = 0;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      if (stop_) return;
+      seen = generation_;
+    }
+    runChunks(index);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (--busy_ == 0) done_.notify_one();
+    }
+  }
+}
+
+void ThreadPool::parallelFor(size_t n, size_t grain, const std::function<void(size_t, size_t, unsigned)>& fn) {
+  if (n == 0) return;
+  grain = std::max<size_t>(1, grain);
+  if (workers_.empty() || n <= grain) {
+    fn(0, n, 0);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    job_ = &fn;
+    jobSize_ = n;
+    grain_ = grain;
+    next_.store(0, std::memory_order_relaxed);
+    busy_ = static_cast<unsigned>(workers_.size());
+    error_ = nullptr;
+    ++generation_;
+  }
+  wake_.notify_all();
+  runChunks(0);
+  std::exception_ptr error;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, [&] { return busy_ == 0; });
+    job_ = nullptr;
+    error = error_;
+    error_ = nullptr;
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace navws::fusion

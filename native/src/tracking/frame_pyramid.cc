@@ -1,0 +1,198 @@
+#include "tracking/frame_pyramid.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "tracking/thread_pool.h"
+
+namespace navws::tracking {
+namespace {
+
+// Marks every pixel within `radius` (Chebyshev distance) of a bad pixel as bad: separable max filter.
+void GrowBad(std::vector<uint8_t>& bad, int w, int h, int radius) {
+  if (radius <= 0) return;
+  std::vector<uint8_t> tmp(bad.size());
+  for (int y = 0; y < h; ++y) {
+    const uint8_t* row = &bad[static_cast<size_t>(y) * w];
+    uint8_t* out = &tmp[static_cast<size_t>(y) * w];
+    for (int x = 0; x < w; ++x) {
+      uint8_t b = 0;
+      for (int dx = std::max(0, x - radius); dx <= std::min(w - 1, x + radius) && !b; ++dx) b = row[dx];
+      out[x] = b;
+    }
+  }
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      uint8_t b = 0;
+      for (int dy = std::max(0, y - radius); dy <= std::min(h - 1, y + radius) && !b; ++dy) {
+        b = tmp[static_cast<size_t>(dy) * w + x];
+      }
+      bad[static_cast<size_t>(y) * w + x] = b;
+    }
+  }
+}
+
+// Central-difference gradients; the outermost pixel ring has none and is masked out.
+void ComputeGradients(PyramidLevel& lv, const std::vector<float>& grey) {
+  const int w = lv.width, h = lv.height;
+  lv.igrad.assign(static_cast<size_t>(w) * h * 4, 0.0f);
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      const size_t i = static_cast<size_t>(y) * w + x;
+      float* g = &lv.igrad[i * 4];
+      g[0] = grey[i];
+      if (x == 0 || y == 0 || x == w - 1 || y == h - 1) {
+        lv.mask[i] = 0;
+        continue;
+      }
+      g[1] = 0.5f * (grey[i + 1] - grey[i - 1]);
+      g[2] = 0.5f * (grey[i + w] - grey[i - w]);
+    }
+  }
+}
+
+void SelectPoints(PyramidLevel& lv, const PointOptions& opts) {
+  const int w = lv.width, h = lv.height;
+  const float g2min = opts.min_gradient * opts.min_gradient;
+  const int max_points = std::max(16, opts.max_points);
+  const int cell = std::max(1, static_cast<int>(std::floor(std::sqrt(static_cast<double>(w) * h / max_points))));
+  lv.points.clear();
+  for (int cy = 0; cy < h; cy += cell) {
+    for (int cx = 0; cx < w; cx += cell) {
+      float best = g2min;
+      int bx = -1, by = -1;
+      for (int y = cy; y < std::min(h, cy + cell); ++y) {
+        for (int x = cx; x < std::min(w, cx + cell); ++x) {
+          const size_t i = static_cast<size_t>(y) * w + x;
+          const float z = lv.depth[i];
+          if (!lv.mask[i] || !(z > 0.0f) || !std::isfinite(z)) continue;
+          const float* g = &lv.igrad[i * 4];
+          const float g2 = g[1] * g[1] + g[2] * g[2];
+          if (g2 >= best) {
+            best = g2;
+            bx = x;
+            by = y;
+          }
+        }
+      }
+      if (bx < 0) continue;
+      const size_t i = static_cast<size_t>(by) * w + bx;
+      const float z = lv.depth[i];
+      const float x3 = static_cast<float>((bx - lv.k.cx) / lv.k.fx) * z;
+      const float y3 = static_cast<float>((by - lv.k.cy) / lv.k.fy) * z;
+      lv.points.push_back({x3, y3, z, lv.igrad[i * 4], static_cast<float>(bx), static_cast<float>(by)});
+    }
+  }
+}
+
+}  // namespace
+
+FramePyramid::FramePyramid(const uint8_t* rgb, const float* depth, int width, int height, const PinholeK& k,
+                           int levels, const MaskOptions& mask_opts, const PointOptions& point_opts) {
+  has_depth_ = depth != nullptr;
+  const size_t n = static_cast<size_t>(width) * height;
+  std::vector<float> grey(n);
+  std::vector<uint8_t> bad_dark(n), bad_spec(n);
+  ThreadPool::Shared().ParallelFor(n, 8192, [&](size_t, size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      const int r = rgb[3 * i], g = rgb[3 * i + 1], b = rgb[3 * i + 2];
+      const float v = 0.299f * r + 0.587f * g + 0.114f * b;
+      grey[i] = v;
+      bad_dark[i] = v < mask_opts.dark;
+      bad_spec[i] = std::max(r, std::max(g, b)) >= mask_opts.saturation;
+    }
+  });
+  GrowBad(bad_dark, width, height, mask_opts.dark_margin);
+  GrowBad(bad_spec, width, height, mask_opts.specular_margin);
+
+  levels_.resize(static_cast<size_t>(std::max(1, levels)));
+  PyramidLevel& l0 = levels_[0];
+  l0.width = width;
+  l0.height = height;
+  l0.k = k;
+  l0.mask.resize(n);
+  size_t usable = 0;
+  for (size_t i = 0; i < n; ++i) {
+    l0.mask[i] = !(bad_dark[i] || bad_spec[i]);
+    usable += l0.mask[i];
+  }
+  usable_fraction_ = n ? static_cast<double>(usable) / n : 0.0;
+  if (has_depth_) {
+    l0.depth.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      const float z = depth[i];
+      l0.depth[i] = (std::isfinite(z) && z > 0.0f) ? z : 0.0f;
+    }
+  }
+  ComputeGradients(l0, grey);
+
+  std::vector<float> prev_grey = std::move(grey);
+  for (size_t li = 1; li < levels_.size(); ++li) {
+    const PyramidLevel& src = levels_[li - 1];
+    PyramidLevel& dst = levels_[li];
+    dst.width = std::max(1, src.width / 2);
+    dst.height = std::max(1, src.height / 2);
+    // Pixel centres at integer coordinates: a 2x2 block's centre is at 2x + 0.5.
+    dst.k = {src.k.fx / 2, src.k.fy / 2, (src.k.cx + 0.5) / 2 - 0.5, (src.k.cy + 0.5) / 2 - 0.5};
+    const int w = dst.width, h = dst.height, sw = src.width;
+    std::vector<float> g(static_cast<size_t>(w) * h);
+    dst.mask.assign(g.size(), 0);
+    if (has_depth_) dst.depth.assign(g.size(), 0.0f);
+    for (int y = 0; y < h; ++y) {
+      for (int x = 0; x < w; ++x) {
+        const size_t s = static_cast<size_t>(2 * y) * sw + 2 * x;
+        const size_t idx[4] = {s, s + 1, s + sw, s + sw + 1};
+        const size_t d = static_cast<size_t>(y) * w + x;
+        float sum = 0;
+        for (size_t j : idx) sum += prev_grey[j];
+        // A coarse pixel is usable only when all four fine pixels are: the mask shrinks, never grows.
+        const uint8_t ok = src.mask[idx[0]] && src.mask[idx[1]] && src.mask[idx[2]] && src.mask[idx[3]];
+        g[d] = 0.25f * sum;
+        dst.mask[d] = ok;
+        if (has_depth_) {
+          float zsum = 0, zmin = 1e30f, zmax = 0;
+          int zn = 0;
+          for (size_t j : idx) {
+            const float z = src.depth[j];
+            if (z > 0) {
+              zsum += z;
+              zmin = std::min(zmin, z);
+              zmax = std::max(zmax, z);
+              ++zn;
+            }
+          }
+          // Averaging across a depth edge would invent a surface between foreground and background.
+          if (zn >= 2 && zmax - zmin <= 0.05f * (zsum / zn)) dst.depth[d] = zsum / zn;
+        }
+      }
+    }
+    ComputeGradients(dst, g);
+    prev_grey = std::move(g);
+  }
+
+  if (has_depth_) {
+    for (size_t li = 0; li < levels_.size(); ++li) {
+      PointOptions opts = point_opts;
+      opts.max_points = std::max(16, point_opts.max_points >> li);
+      SelectPoints(levels_[li], opts);
+    }
+    std::vector<float> zs;
+    zs.reserve(levels_[0].points.size());
+    for (const KeyPoint& p : levels_[0].points) zs.push_back(p.z);
+    if (!zs.empty()) {
+      std::nth_element(zs.begin(), zs.begin() + zs.size() / 2, zs.end());
+      median_point_depth_ = zs[zs.size() / 2];
+    }
+  }
+}
+
+size_t FramePyramid::MemoryBytes() const {
+  size_t bytes = 0;
+  for (const PyramidLevel& lv : levels_) {
+    bytes += lv.mask.size() + lv.igrad.size() * sizeof(float) + lv.depth.size() * sizeof(float) +
+             lv.points.size() * sizeof(KeyPoint);
+  }
+  return bytes;
+}
+
+}  // namespace navws::tracking

@@ -1,0 +1,194 @@
+/**
+ * `navws reconstruct <dataset|video> --out DIR`: the product path (network depth -> photometric tracking
+ * -> TSDF fusion -> mesh) on a dataset folder or any video file ffmpeg reads, writing the output folder
+ * contract of docs/formats.md. `--depth gt` / `--poses gt` swap in the dataset's ground truth to evaluate
+ * one stage alone.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { type PinholeIntrinsics, scaleIntrinsics } from '../../shared/camera.js';
+import { DatasetFrameSource } from '../../engine/capture/dataset-source.js';
+import type { FrameSource } from '../../engine/capture/frame-source.js';
+import { VideoFileFrameSource } from '../../engine/capture/video-file-source.js';
+import { type DatasetInfo, frameFileName } from '../../engine/dataset/dataset.js';
+import { writeDepthPng } from '../../engine/dataset/images.js';
+import { readIntrinsics } from '../../engine/dataset/intrinsics.js';
+import { writeTum } from '../../engine/dataset/trajectory.js';
+import { writePly } from '../../engine/formats/ply.js';
+import { GroundTruthDepthStage, GroundTruthPoseStage } from '../../engine/pipeline/ground-truth-stages.js';
+import {
+  DEFAULT_FUSION_SETTINGS,
+  createFusionStage,
+  createNetworkDepthStage,
+  createTrackingStage,
+} from '../../engine/pipeline/product-stages.js';
+import { runReconstruction } from '../../engine/pipeline/reconstruct.js';
+import type { DepthStage, FusionStage, PoseStage } from '../../engine/pipeline/stages.js';
+import { type CliCommand, UsageError } from '../command.js';
+import { evaluateReconstruction } from '../../eval/evaluate.js';
+
+const usage = `usage: navws reconstruct <dataset-folder|video-file> --out DIR [options]
+
+Reconstructs the surgical scene: depth -> tracking -> fusion -> mesh. Writes DIR/trajectory.txt,
+DIR/mesh.ply, DIR/report.json (and DIR/depth/ with --save-depth); see docs/formats.md.
+
+options:
+  --out DIR              output folder (created)
+  --depth network|gt     depth from the bundled network (default) or the dataset's ground truth
+  --poses track|gt       poses from photometric tracking (default) or the dataset's ground truth
+  --save-depth           write the depth used for every processed frame to DIR/depth/
+  --intrinsics FILE      intrinsics.json for a video input (a dataset folder has its own)
+  --size WxH             processing size for a video input (default: the intrinsics' size)
+  --max-frames N         stop after N frames
+  --voxel MM             TSDF voxel size in mm (default ${DEFAULT_FUSION_SETTINGS.voxelSize})
+  --model-dir DIR        folder with manifest.json and the ONNX models (default: models/)
+  --quiet                no progress on stderr
+
+The gt modes are evaluation tools (they isolate one stage); the product path is network + track.`;
+
+interface Input {
+  source: FrameSource;
+  intrinsics: PinholeIntrinsics;
+  dataset: DatasetInfo | null;
+  depthScale: number;
+}
+
+async function openInput(input: string, intrinsicsFile: string | undefined, size: string | undefined): Promise<Input> {
+  if (!existsSync(input)) throw new UsageError(`${input}: no such file or folder`);
+  if (statSync(input).isDirectory()) {
+    const source = await DatasetFrameSource.open(input);
+    return { source, intrinsics: source.dataset.intrinsics, dataset: source.dataset, depthScale: source.dataset.intrinsics.depth_scale };
+  }
+  if (!intrinsicsFile) throw new UsageError(`${input}: a video input needs --intrinsics <intrinsics.json> (camera calibration)`);
+  const k = await readIntrinsics(intrinsicsFile);
+  let target = { width: k.width, height: k.height };
+  if (size) {
+    const m = /^(\d+)x(\d+)$/.exec(size);
+    if (!m) throw new UsageError(`--size must look like 384x288, got '${size}'`);
+    target = { width: Number(m[1]), height: Number(m[2]) };
+  }
+  const source = await VideoFileFrameSource.open(input, { size: target });
+  // The calibration describes the video's own resolution; rescale it to the processing size.
+  const calibrated = source.info.sourceWidth === k.width && source.info.sourceHeight === k.height;
+  if (!calibrated) {
+    throw new Error(
+      `${intrinsicsFile}: calibrated for ${k.width}x${k.height} but ${input} is ${source.info.sourceWidth}x${source.info.sourceHeight}`,
+    );
+  }
+  return { source, intrinsics: scaleIntrinsics(k, target.width, target.height), dataset: null, depthScale: k.depth_scale };
+}
+
+function needDataset(input: Input, flag: string): DatasetInfo {
+  if (!input.dataset) throw new UsageError(`${flag} needs a dataset folder with ground truth, not a video file`);
+  return input.dataset;
+}
+
+export const command: CliCommand = {
+  name: 'reconstruct',
+  summary: 'reconstruct a dataset folder or video: depth -> tracking -> fusion -> mesh',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        out: { type: 'string' },
+        depth: { type: 'string', default: 'network' },
+        poses: { type: 'string', default: 'track' },
+        'save-depth': { type: 'boolean', default: false },
+        intrinsics: { type: 'string' },
+        size: { type: 'string' },
+        'max-frames': { type: 'string' },
+        voxel: { type: 'string' },
+        'model-dir': { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+      },
+    });
+    const [inputPath, ...extra] = positionals;
+    if (!inputPath || extra.length > 0) throw new UsageError('expects exactly one input (dataset folder or video file)');
+    if (!values.out) throw new UsageError('--out DIR is required');
+    if (values.depth !== 'network' && values.depth !== 'gt') throw new UsageError(`--depth must be network or gt, got '${values.depth}'`);
+    if (values.poses !== 'track' && values.poses !== 'gt') throw new UsageError(`--poses must be track or gt, got '${values.poses}'`);
+    const maxFrames = values['max-frames'] === undefined ? undefined : Number(values['max-frames']);
+    if (maxFrames !== undefined && !(Number.isInteger(maxFrames) && maxFrames > 0)) {
+      throw new UsageError(`--max-frames must be a positive integer, got '${values['max-frames']}'`);
+    }
+    const voxelSize = values.voxel === undefined ? DEFAULT_FUSION_SETTINGS.voxelSize : Number(values.voxel);
+    if (!(voxelSize > 0 && voxelSize <= 50)) throw new UsageError(`--voxel must be a size in mm in (0, 50], got '${values.voxel}'`);
+
+    const input = await openInput(inputPath, values.intrinsics, values.size);
+    const out = values.out;
+    await mkdir(out, { recursive: true });
+    if (values['save-depth']) await mkdir(path.join(out, 'depth'), { recursive: true });
+
+    const stages: { depth?: DepthStage; poses?: PoseStage; fusion?: FusionStage } = {};
+    try {
+      stages.depth =
+        values.depth === 'gt'
+          ? new GroundTruthDepthStage(needDataset(input, '--depth gt'))
+          : await createNetworkDepthStage({ modelDir: values['model-dir'], intrinsics: input.intrinsics });
+      stages.poses =
+        values.poses === 'gt'
+          ? new GroundTruthPoseStage(needDataset(input, '--poses gt'))
+          : await createTrackingStage({ intrinsics: input.intrinsics });
+      stages.fusion = await createFusionStage({ ...DEFAULT_FUSION_SETTINGS, voxelSize });
+
+      const total = maxFrames ?? input.source.info.frameCount ?? null;
+      const quiet = values.quiet;
+      let lastLine = 0;
+      const result = await runReconstruction({
+        source: input.source.frames(maxFrames === undefined ? {} : { maxFrames }),
+        intrinsics: input.intrinsics,
+        depth: stages.depth,
+        poses: stages.poses,
+        fusion: stages.fusion,
+        live: false,
+        onDepth: values['save-depth']
+          ? (frame, depth) => writeDepthPng(path.join(out, 'depth', frameFileName(frame.index)), depth, input.depthScale)
+          : undefined,
+        onEvent: (e) => {
+          if (quiet) return;
+          if (e.type === 'frame' && performance.now() - lastLine > 500) {
+            lastLine = performance.now();
+            process.stderr.write(
+              `\rframe ${e.index + 1}${total ? '/' + total : ''}  ${e.trackingState}${e.isKeyframe ? ' (keyframe)' : '           '}   `,
+            );
+          } else if (e.type === 'log') process.stderr.write(`\n${e.level}: ${e.message}\n`);
+        },
+      });
+      if (!quiet) process.stderr.write('\n');
+
+      await writeTum(path.join(out, 'trajectory.txt'), result.trajectory);
+      if (result.mesh) await writePly(path.join(out, 'mesh.ply'), result.mesh);
+      const r = result.report;
+      const report: Record<string, unknown> = {
+        version: 1,
+        input: inputPath,
+        modes: { depth: values.depth, poses: values.poses },
+        frames: { in: r.framesIn, processed: r.framesProcessed, dropped: r.framesDropped, keyframes: r.keyframes, lost: r.lostFrames },
+        stages: r.stages,
+        executionProvider: r.executionProvider,
+        tracking: r.trackingMeans,
+        fusion: { voxelSizeMm: voxelSize, vertices: result.mesh ? result.mesh.positions.length / 3 : 0 },
+        wallSeconds: r.wallSeconds,
+        sourceError: r.sourceError,
+      };
+      if (input.dataset && (input.dataset.groundTruth || input.dataset.meshFile || input.dataset.depthFiles.length > 0)) {
+        report.metrics = await evaluateReconstruction(input.dataset.root, out);
+      }
+      await writeFile(path.join(out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+      if (!quiet) {
+        const fps = r.framesProcessed / Math.max(r.wallSeconds, 1e-9);
+        process.stderr.write(
+          `reconstruct: ${r.framesProcessed} frames (${fps.toFixed(1)} fps), ${r.keyframes} keyframes, ${r.lostFrames} lost -> ${out}\n`,
+        );
+      }
+      if (r.sourceError) throw new Error(`input failed after ${r.framesIn} frames (outputs kept in ${out}): ${r.sourceError}`);
+      return 0;
+    } finally {
+      await Promise.all([stages.depth?.close(), stages.poses?.close(), stages.fusion?.close()]);
+    }
+  },
+};

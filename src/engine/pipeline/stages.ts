@@ -1,0 +1,72 @@
+/**
+ * The stages a frame passes through, in order: depth -> tracking -> fusion (-> mesh). Each product
+ * implementation runs its heavy work in a worker thread (src/workers/*); the orchestrator in
+ * reconstruct.ts only moves frames between them. The `gt` implementations read a dataset's ground
+ * truth so that one stage can be evaluated alone.
+ */
+import type { PinholeIntrinsics } from '../../shared/camera.js';
+import type { DepthImage, RgbImage, VideoFrame } from '../../shared/frames.js';
+import type { Mat4 } from '../../shared/math/mat4.js';
+import type { TriangleMesh } from '../../shared/mesh.js';
+import type { TrackingState } from './events.js';
+
+export interface DepthEstimate {
+  /** Depth of the frame (mm along the optical axis, 0 = unknown), same size as the frame. */
+  depth: DepthImage;
+  /** Camera motion from the previous frame to this one (T_prev_current), when the stage predicts it. */
+  relativePose: Mat4 | null;
+}
+
+export interface DepthStage {
+  readonly name: string;
+  /** The inference execution provider in use (e.g. 'cpu', 'cuda'), null for non-network stages. */
+  readonly executionProvider: string | null;
+  estimate(frame: VideoFrame): Promise<DepthEstimate>;
+  close(): Promise<void>;
+}
+
+export interface TrackInput {
+  frame: VideoFrame;
+  depth: DepthImage | null;
+  /** Camera motion prior from the depth stage (T_prev_current), if any. */
+  relativePose: Mat4 | null;
+}
+
+export interface TrackOutput {
+  /** Camera-to-world (mm), world = first camera; null while lost without an estimate. */
+  pose: Mat4 | null;
+  state: TrackingState;
+  /** True when this frame becomes a keyframe and should be fused. */
+  isKeyframe: boolean;
+  /** Per-frame tracking measures (mean reprojection error px, triangulated points, iterations, ...). */
+  metrics: Record<string, number>;
+}
+
+export interface PoseStage {
+  readonly name: string;
+  track(input: TrackInput): Promise<TrackOutput>;
+  close(): Promise<void>;
+}
+
+export interface FusionInput {
+  rgb: RgbImage;
+  depth: DepthImage;
+  /** Camera-to-world (mm). */
+  pose: Mat4;
+  intrinsics: PinholeIntrinsics;
+}
+
+export interface MeshBlockUpdate {
+  changedBlocks: { key: string; mesh: TriangleMesh }[];
+  removedBlocks: string[];
+}
+
+export interface FusionStage {
+  readonly name: string;
+  integrate(input: FusionInput): Promise<void>;
+  /** Blocks re-meshed since the previous call (for live display). */
+  extractChanged(): Promise<MeshBlockUpdate>;
+  /** The whole surface as one indexed mesh (mm, world frame). */
+  extractMesh(): Promise<TriangleMesh>;
+  close(): Promise<void>;
+}

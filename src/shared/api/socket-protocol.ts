@@ -1,0 +1,45 @@
+/**
+ * JSON envelope of the browser host's WebSocket (binary frames and mesh blocks use binary.ts; their
+ * envelope's requestId answers a `binary-call`, 0 marks the live streams).
+ *
+ *   client -> server  {t:'call', id, method, params}        JSON result
+ *                     {t:'binary-call', id, method, params} binary result (review.frame, review.mesh)
+ *   server -> client  {t:'result', id, result} | {t:'error', id, error:{code,message}}
+ *                     {t:'event', event}
+ */
+import { z } from 'zod';
+
+const requestId = z.number().int().min(1).max(0xffffffff);
+
+export const clientMessageSchema = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('call'), id: requestId, method: z.string().max(64), params: z.unknown() }),
+  z.object({ t: z.literal('binary-call'), id: requestId, method: z.string().max(64), params: z.unknown() }),
+]);
+
+export const errorCodeSchema = z.enum([
+  'bad-request',
+  'not-found',
+  'conflict',
+  'unavailable',
+  'internal',
+  'transport',
+]);
+
+export const serverMessageSchema = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('result'), id: requestId, result: z.unknown() }),
+  z.object({
+    t: z.literal('error'),
+    id: requestId,
+    error: z.object({ code: errorCodeSchema, message: z.string().max(8000) }),
+  }),
+  z.object({ t: z.literal('event'), event: z.unknown() }),
+]);
+
+export type ClientMessage = z.output<typeof clientMessageSchema>;
+export type ServerMessage = z.output<typeof serverMessageSchema>;
+
+/** Largest client message the server accepts; requests are small JSON. */
+export const MAX_CLIENT_MESSAGE_BYTES = 256 * 1024;
+/** The query parameter and header carrying the per-start token. */
+export const TOKEN_PARAM = 'token';
+export const SOCKET_PATH = '/api';
