@@ -4,7 +4,15 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'out/**', 'release/**', 'native/build/**', 'node_modules/**', 'training/**', 'models/**'],
+    ignores: [
+      'dist/**',
+      'out/**',
+      'release/**',
+      'native/build/**',
+      'node_modules/**',
+      'training/**',
+      'models/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -17,8 +17,13 @@ const commands: Record<string, () => Promise<{ command: CliCommand }>> = {
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    const lines = ['usage: navws <command> [options]   (navws <command> --help for details)', '', 'commands:'];
-    for (const [key, load] of Object.entries(commands)) lines.push(`  ${key.padEnd(12)} ${(await load()).command.summary}`);
+    const lines = [
+      'usage: navws <command> [options]   (navws <command> --help for details)',
+      '',
+      'commands:',
+    ];
+    for (const [key, load] of Object.entries(commands))
+      lines.push(`  ${key.padEnd(12)} ${(await load()).command.summary}`);
     console.log(lines.join('\n'));
     return name === undefined ? 2 : 0;
   }

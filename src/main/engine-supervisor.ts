@@ -69,6 +69,18 @@ export interface SupervisorEvents {
 
 export class EngineUnavailableError extends Error {
   override name = 'EngineUnavailableError';
+  readonly code = 'unavailable';
+}
+
+/** An error the engine answered a request with; `code` is the NavApiError code when it had one. */
+export class EngineRequestError extends Error {
+  override name = 'EngineRequestError';
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+  }
 }
 
 interface Pending {
@@ -136,7 +148,10 @@ export class EngineSupervisor extends EventEmitter<SupervisorEvents> {
 
   /** Starts the engine and resolves once it reports ready. */
   async start(): Promise<void> {
-    if (this.stateValue !== 'idle' && this.stateValue !== 'stopped') throw new Error(`engine already ${this.stateValue}`);
+    // 'failed' too: the user may ask for a fresh start after the supervisor gave up.
+    if (this.stateValue !== 'idle' && this.stateValue !== 'stopped' && this.stateValue !== 'failed') {
+      throw new Error(`engine already ${this.stateValue}`);
+    }
     this.crashTimes = [];
     this.launch();
     await this.whenRunning();
@@ -264,7 +279,7 @@ export class EngineSupervisor extends EventEmitter<SupervisorEvents> {
         this.pending.delete(msg.id);
         if (p.timer) clearTimeout(p.timer);
         if (msg.ok) p.resolve(msg.value);
-        else p.reject(new Error(msg.error));
+        else p.reject(new EngineRequestError(msg.error, msg.code));
         break;
       }
       case 'event':

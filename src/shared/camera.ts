@@ -27,7 +27,8 @@ export function validateIntrinsics(k: PinholeIntrinsics, source = 'intrinsics'):
     }
   }
   for (const key of ['cx', 'cy'] as const) {
-    if (!Number.isFinite(k[key])) throw new RangeError(`${source}: ${key} must be finite, got ${String(k[key])}`);
+    if (!Number.isFinite(k[key]))
+      throw new RangeError(`${source}: ${key} must be finite, got ${String(k[key])}`);
   }
 }
 

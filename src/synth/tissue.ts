@@ -36,8 +36,8 @@ export interface TissuePatch {
   maps: Float32Array;
 }
 
-const BASE_PALE: readonly number[] = [0.66, 0.2, 0.17];
-const BASE_RED: readonly number[] = [0.46, 0.055, 0.045];
+const BASE_PALE: readonly number[] = [0.8, 0.27, 0.2];
+const BASE_RED: readonly number[] = [0.62, 0.07, 0.045];
 const VESSEL_SUPERFICIAL: readonly number[] = [0.24, 0.012, 0.02];
 const VESSEL_DEEP: readonly number[] = [0.3, 0.07, 0.13];
 
@@ -132,8 +132,8 @@ export function buildTissue(seed: number, opts: TissueOptions): TissuePatch {
       maps[o] = albedo[i * 3]!;
       maps[o + 1] = albedo[i * 3 + 1]!;
       maps[o + 2] = albedo[i * 3 + 2]!;
-      maps[o + 3] = (height[r * cols + cp]! - height[r * cols + cm]!) * inv2 * ((cp - cm) === 2 ? 1 : 2) + 0.05 * mdx;
-      maps[o + 4] = (height[rp * cols + c]! - height[rm * cols + c]!) * inv2 * ((rp - rm) === 2 ? 1 : 2) + 0.05 * mdy;
+      maps[o + 3] = (height[r * cols + cp]! - height[r * cols + cm]!) * inv2 * ((cp - cm) === 2 ? 1 : 2) + 0.15 * mdx;
+      maps[o + 4] = (height[rp * cols + c]! - height[rm * cols + c]!) * inv2 * ((rp - rm) === 2 ? 1 : 2) + 0.15 * mdy;
       maps[o + 5] = height[i]!;
     }
   }
@@ -187,15 +187,15 @@ function drawVessels(
     depth: number;
   }
   const stack: Branch[] = [];
-  const deepTrees = Math.round(area / 1800);
-  const superficialTrees = Math.round(area / 450);
+  const deepTrees = Math.round(area / 900);
+  const superficialTrees = Math.round(area / 380);
   for (let i = 0; i < deepTrees + superficialTrees; i++) {
     const deep = i < deepTrees;
     stack.push({
       x: x0 + rng.uniform(0, w),
       y: y0 + rng.uniform(0, h),
       dir: rng.uniform(0, 2 * Math.PI),
-      radius: deep ? rng.uniform(0.5, 0.9) : rng.uniform(0.15, 0.4),
+      radius: deep ? rng.uniform(0.6, 1.1) : rng.uniform(0.2, 0.5),
       deep,
       depth: 0,
     });
@@ -207,16 +207,16 @@ function drawVessels(
     let curl = 0;
     const maxSteps = Math.round((b.deep ? 160 : 90) / step);
     for (let s = 0; s < maxSteps && radius > 0.035; s++) {
-      curl = 0.85 * curl + 0.08 * rng.gaussian();
+      curl = 0.9 * curl + 0.025 * rng.gaussian();
       dir += curl;
       const nx = x + step * Math.cos(dir);
       const ny = y + step * Math.sin(dir);
       paintSegment(b.deep ? deepCover : superficialCover, cols, rows, x0, y0, texel, x, y, nx, ny, radius, b.deep);
       x = nx;
       y = ny;
-      radius *= b.deep ? 0.9985 : 0.997;
+      radius *= b.deep ? 0.998 : 0.9955;
       if (x < x0 || y < y0 || x > x0 + w || y > y0 + h) break;
-      if (b.depth < 4 && rng.next() < (b.deep ? 0.006 : 0.012)) {
+      if (b.depth < 4 && rng.next() < (b.deep ? 0.012 : 0.03)) {
         stack.push({
           x,
           y,
@@ -254,7 +254,7 @@ function paintSegment(
   const ey = by - ay;
   const len2 = ex * ex + ey * ey;
   // Thin vessels are less saturated at the pixel scale; deep ones are blurred by the mucosa above.
-  const opacity = deep ? 0.35 : Math.min(0.9, 0.45 + radius * 1.5);
+  const opacity = deep ? 0.5 : Math.min(0.9, 0.55 + radius * 1.2);
   for (let r = r0; r <= r1; r++) {
     const py = y0 + r * texel;
     for (let c = c0; c <= c1; c++) {

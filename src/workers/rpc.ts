@@ -7,6 +7,7 @@
  * Caller side:   const w = await WorkerClient.start<Handlers>(workerEntry('fusion/fusion'), init);
  *                const r = await w.call('integrate', args, [args.depth.buffer]);
  */
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { type Transferable, Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 
@@ -46,6 +47,10 @@ export function workerEntry(name: string): URL {
   return new URL(`./${name}.worker${ext}`, import.meta.url);
 }
 
+function tsxCjsApi(): string {
+  return createRequire(import.meta.url).resolve('tsx/cjs/api');
+}
+
 export class WorkerClient<H extends Handlers> {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -68,15 +73,27 @@ export class WorkerClient<H extends Handlers> {
 
   /** Starts the worker; `init` is passed as workerData and is available through `workerInit()`. */
   static start<H extends Handlers>(entry: URL, init: unknown = null, name?: string): WorkerClient<H> {
-    const worker = new Worker(fileURLToPath(entry), { workerData: init });
-    return new WorkerClient<H>(worker, name ?? fileURLToPath(entry).split(/[\\/]/).slice(-2).join('/'));
+    const file = fileURLToPath(entry);
+    // Node 20 does not apply module hooks registered through `--import tsx` inside worker threads, so a
+    // worker started from TypeScript source (tests, tsx) loads tsx's CommonJS hook itself.
+    const worker = file.endsWith('.ts')
+      ? new Worker(`require(${JSON.stringify(tsxCjsApi())}).register(); require(${JSON.stringify(file)});`, {
+          eval: true,
+          workerData: init,
+        })
+      : new Worker(file, { workerData: init });
+    return new WorkerClient<H>(worker, name ?? file.split(/[\\/]/).slice(-2).join('/'));
   }
 
   get pendingCalls(): number {
     return this.pending.size;
   }
 
-  call<K extends keyof H & string>(method: K, arg: Arg<H, K>, transfer: Transferable[] = []): Promise<Result<H, K>> {
+  call<K extends keyof H & string>(
+    method: K,
+    arg: Arg<H, K>,
+    transfer: Transferable[] = [],
+  ): Promise<Result<H, K>> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise<Result<H, K>>((resolve, reject) => {
@@ -120,7 +137,11 @@ export function serveWorker(handlers: Handlers): void {
           port.postMessage({ id: req.id, ok: true, value: out } satisfies Response);
         }
       } catch (err) {
-        port.postMessage({ id: req.id, ok: false, error: (err as Error).message ?? String(err) } satisfies Response);
+        port.postMessage({
+          id: req.id,
+          ok: false,
+          error: (err as Error).message ?? String(err),
+        } satisfies Response);
       }
     })();
   });

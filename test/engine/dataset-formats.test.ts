@@ -3,7 +3,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { DatasetWriter, openDataset, readDatasetDepth, readDatasetRgb } from '../../src/engine/dataset/dataset.js';
+import {
+  DatasetWriter,
+  openDataset,
+  readDatasetDepth,
+  readDatasetRgb,
+} from '../../src/engine/dataset/dataset.js';
 import { decodeDepthPng, encodeDepthPng } from '../../src/engine/dataset/images.js';
 import { parseIntrinsics } from '../../src/engine/dataset/intrinsics.js';
 import { formatTum, parseTum } from '../../src/engine/dataset/trajectory.js';
@@ -18,7 +23,9 @@ test('depth PNG stores mm at 1/depth_scale resolution and maps unknown/out-of-ra
   const png = encodeDepthPng({ width: 4, height: 2, data }, 100);
   const back = decodeDepthPng(png, 100, 'x.png');
   const expected = [0, 12.35, 50, 0, 0, 0, 655.35, 1];
-  expected.forEach((v, i) => assert.ok(Math.abs(back.data[i]! - v) < 1e-4, `pixel ${i}: ${back.data[i]} vs ${v}`));
+  expected.forEach((v, i) =>
+    assert.ok(Math.abs(back.data[i]! - v) < 1e-4, `pixel ${i}: ${back.data[i]} vs ${v}`),
+  );
 });
 
 test('intrinsics.json errors name the file and the field', () => {
@@ -39,7 +46,10 @@ test('TUM trajectories round-trip and bad lines are reported with file and line'
   assert.throws(() => parseTum('# c\n0 1 2 3 0 0 0\n', 'gt.txt'), /gt.txt:2: expected 8 numbers/);
   assert.throws(() => parseTum('0 1 2 x 0 0 0 1\n', 'gt.txt'), /gt.txt:1: field 4 'x'/);
   assert.throws(() => parseTum('0 0 0 0 0 0 0 2\n', 'gt.txt'), /quaternion norm/);
-  assert.throws(() => parseTum('1 0 0 0 0 0 0 1\n0 0 0 0 0 0 0 1\n', 'gt.txt'), /gt.txt:2: timestamp 0 goes back/);
+  assert.throws(
+    () => parseTum('1 0 0 0 0 0 0 1\n0 0 0 0 0 0 0 1\n', 'gt.txt'),
+    /gt.txt:2: timestamp 0 goes back/,
+  );
 });
 
 test('binary PLY round-trips positions, normals, colours and faces; ASCII PLY reads', () => {
@@ -51,11 +61,15 @@ test('binary PLY round-trips positions, normals, colours and faces; ASCII PLY re
   };
   const back = decodePly(encodePly(mesh));
   assert.deepEqual(back, mesh);
-  const ascii = 'ply\nformat ascii 1.0\nelement vertex 4\nproperty float x\nproperty float y\nproperty float z\nelement face 1\nproperty list uchar int vertex_indices\nend_header\n0 0 0\n1 0 0\n1 1 0\n0 1 0\n4 0 1 2 3\n';
+  const ascii =
+    'ply\nformat ascii 1.0\nelement vertex 4\nproperty float x\nproperty float y\nproperty float z\nelement face 1\nproperty list uchar int vertex_indices\nend_header\n0 0 0\n1 0 0\n1 1 0\n0 1 0\n4 0 1 2 3\n';
   const quad = decodePly(Buffer.from(ascii));
   assert.deepEqual(Array.from(quad.indices), [0, 1, 2, 0, 2, 3]);
   assert.throws(() => decodePly(Buffer.from('PLY?')), /not a PLY file/);
-  assert.throws(() => decodePly(encodePly(mesh).subarray(0, encodePly(mesh).length - 10), 'cut.ply'), /cut.ply: binary body truncated/);
+  assert.throws(
+    () => decodePly(encodePly(mesh).subarray(0, encodePly(mesh).length - 10), 'cut.ply'),
+    /cut.ply: binary body truncated/,
+  );
 });
 
 test('a dataset written with DatasetWriter opens and reads back; contract breaks are named', async () => {

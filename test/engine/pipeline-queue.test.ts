@@ -55,7 +55,10 @@ test('StageTimer reports mean and nearest-rank p95', async () => {
   const t = new StageTimer();
   for (let i = 1; i <= 20; i++) t.add(i);
   assert.deepEqual(t.summary(), { count: 20, meanMs: 10.5, p95Ms: 19 });
-  await assert.rejects(t.time(async () => Promise.reject(new Error('x'))), /x/);
+  await assert.rejects(
+    t.time(async () => Promise.reject(new Error('x'))),
+    /x/,
+  );
   assert.equal(t.summary().count, 21);
   assert.deepEqual(new StageTimer().summary(), { count: 0, meanMs: 0, p95Ms: 0 });
 });

@@ -53,7 +53,14 @@ test('so3Log inverts so3Exp, including tiny and near-pi angles', () => {
 test('se3Log inverts se3Exp and a pure translation twist is the translation', () => {
   const rand = rng(7);
   for (let i = 0; i < 50; i++) {
-    const xi: Twist = [rand() * 20 - 10, rand() * 20 - 10, rand() * 20 - 10, rand() * 2 - 1, rand() * 2 - 1, rand() * 2 - 1];
+    const xi: Twist = [
+      rand() * 20 - 10,
+      rand() * 20 - 10,
+      rand() * 20 - 10,
+      rand() * 2 - 1,
+      rand() * 2 - 1,
+      rand() * 2 - 1,
+    ];
     close(se3Log(se3Exp(xi)), xi, 1e-9, `xi ${i}`);
   }
   const t = se3Exp([1, 2, 3, 0, 0, 0]);
@@ -112,7 +119,19 @@ test('umeyamaAlign recovers a known similarity transform exactly', () => {
 
 test('umeyamaAlign rejects mismatched and too few points', () => {
   assert.throws(() => umeyamaAlign([[0, 0, 0]], [[0, 0, 0]], false), /at least 3/);
-  assert.throws(() => umeyamaAlign([[0, 0, 0], [1, 0, 0], [0, 1, 0]], [[0, 0, 0]], false), /3 source points but 1/);
+  assert.throws(
+    () =>
+      umeyamaAlign(
+        [
+          [0, 0, 0],
+          [1, 0, 0],
+          [0, 1, 0],
+        ],
+        [[0, 0, 0]],
+        false,
+      ),
+    /3 source points but 1/,
+  );
 });
 
 test('symmetricEigen and solveSpd on hand-checked 2x2 systems', () => {

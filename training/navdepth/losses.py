@@ -74,7 +74,7 @@ def warp(source: torch.Tensor, depth: torch.Tensor, k: torch.Tensor, t_src_tgt: 
         indexing="ij",
     )
     pix = torch.stack([xs, ys, torch.ones_like(xs)], 0).view(1, 3, -1)  # 1,3,HW
-    rays = torch.linalg.inv(k) @ pix  # B,3,HW
+    rays = torch.linalg.inv(k) @ pix  # B,3,HW (k is tiny; inverting it per call is negligible)
     pts = rays * depth.view(b, 1, -1)
     pts = t_src_tgt[:, :3, :3] @ pts + t_src_tgt[:, :3, 3:]
     proj = k @ pts
@@ -118,8 +118,9 @@ def compute_losses(
         if use_photometric:
             reproj = []
             for s, sv, t in zip(sources, src_valid, t_src_tgt):
-                warped, in_view = warp(s, depth, k, t)
-                warped_valid, _ = warp(sv, depth, k, t)
+                # The source's validity mask travels as a 4th channel through the same sampling.
+                warped4, in_view = warp(torch.cat([s, sv], 1), depth, k, t)
+                warped, warped_valid = warped4[:, :3], warped4[:, 3:]
                 err = photometric_error(warped, target)
                 ok = in_view * (warped_valid > 0.5).float()
                 reproj.append(torch.where(ok > 0, err, big))

@@ -15,7 +15,7 @@ ONNX graph is stateless: the caller feeds back `memory_out` as the next frame's 
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Dict, List, Tuple
 
 import torch
@@ -30,16 +30,20 @@ RESNET34_LAYERS = (3, 4, 6, 3)
 @dataclass(frozen=True)
 class NetConfig:
     width: float = 1.0  # channel multiplier over torchvision resnet34 (64, 64, 128, 256, 512)
+    pose_width: float = 0.0  # channel multiplier of the pose network's encoder (0 = same as width)
     memory_frames: int = 2  # past frames kept in the SAB memory
     tokens_per_frame: int = 8  # feature tokens each frame contributes to the memory
     memory_dim: int = 64  # channel count of a memory token
     top_k: int = 4  # each query attends to its k best-matching memory tokens only
-    min_depth_mm: float = 5.0
-    max_depth_mm: float = 250.0
+    min_depth_mm: float = 10.0
+    max_depth_mm: float = 200.0
 
     @property
     def enc_channels(self) -> List[int]:
         return [max(8, int(round(c * self.width))) for c in (64, 64, 128, 256, 512)]
+
+    def for_pose(self) -> "NetConfig":
+        return replace(self, width=self.pose_width or self.width)
 
     @property
     def dec_channels(self) -> List[int]:
@@ -172,7 +176,7 @@ class ImprovedFPN(nn.Module):
         outs = [c5]
         top = c5
         for lvl, c in ((2, c4), (1, c3), (0, c2)):  # index into lateral/smooth
-            up = F.interpolate(top, scale_factor=2.0, mode="nearest")
+            up = F.interpolate(top, size=c.shape[2:], mode="nearest")
             top = self.smooth[lvl](c + self.lateral[lvl](up))
             outs.insert(0, top)
         return outs  # p2, p3, p4, p5
@@ -217,13 +221,14 @@ class DepthDecoder(nn.Module):
             [nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(dec_ch[s], 1, 3)) for s in range(4)]
         )
 
-    def forward(self, skips: List[torch.Tensor]) -> List[torch.Tensor]:
-        """skips: features at strides 2, 4, 8, 16, 32. Returns sigmoid disparities, index = scale (0 finest)."""
+    def forward(self, skips: List[torch.Tensor], image_size: List[int]) -> List[torch.Tensor]:
+        """skips: features at strides 2, 4, 8, 16, 32. Returns sigmoid disparities, index = scale (0 finest).
+        Upsampling goes to the size of the next skip (any input size works, not only multiples of 32)."""
         x = skips[4]
         disps: List[torch.Tensor] = [x, x, x, x]
         for j, i in enumerate(range(4, -1, -1)):
             x = self.up0[j](x)
-            x = F.interpolate(x, scale_factor=2.0, mode="nearest")
+            x = F.interpolate(x, size=skips[i - 1].shape[2:] if i > 0 else image_size, mode="nearest")
             if i > 0:
                 x = torch.cat([x, skips[i - 1]], dim=1)
             x = self.up1[j](x)
@@ -263,7 +268,7 @@ class DepthNet(nn.Module):
         c5, new_memory = self.sab(c[4], memory)
         p = self.fpn([c[0], c[1], c[2], c[3], c5])
         n = self.enhance(p)
-        disps = self.decoder([c[0], n[0], n[1], n[2], n[3]])
+        disps = self.decoder([c[0], n[0], n[1], n[2], n[3]], image.shape[2:])
         return disps, new_memory
 
 
@@ -276,6 +281,7 @@ class PoseNet(nn.Module):
 
     def __init__(self, cfg: NetConfig):
         super().__init__()
+        cfg = cfg.for_pose()
         ch = cfg.enc_channels
         hidden = max(32, int(round(256 * cfg.width)))
         self.encoder = ResNetEncoder(cfg, in_frames=2)

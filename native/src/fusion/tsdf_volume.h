@@ -19,6 +19,8 @@
 
 namespace navws::fusion {
 
+constexpr float kMinAngleWeight = 0.05f;
+
 struct VolumeParams {
   float voxelSize = 0.5f;        // mm
   float truncation = 2.0f;       // mm
@@ -26,6 +28,11 @@ struct VolumeParams {
   float minDepth = 1.0f;         // mm; depth outside [minDepth, maxDepth] is ignored
   float maxDepth = 500.0f;       // mm
   double maxMemoryBytes = 2.0e9;  // voxel blocks + hash table
+  // Weight each observation by the cosine between the viewing ray and the surface normal estimated
+  // from the depth image (floored at kMinAngleWeight). Grazing rays and depth discontinuities carry
+  // the largest projective-distance errors (silhouettes carve "inside" values into free space); with
+  // this, views that see the surface head-on dominate wherever they exist.
+  bool angleWeighting = true;
   unsigned threads = 0;          // 0 = hardware concurrency
 };
 
@@ -77,6 +84,10 @@ struct RaycastResult {
   std::vector<uint8_t> colors;  // RGB8 per pixel
 };
 
+// Throw std::invalid_argument with a message naming the problem.
+void validateIntrinsics(const Intrinsics& k);
+void validatePose(const Pose& pose);
+
 // Sizes of outputs the binding allocates in JS memory before the threads fill them.
 struct FullMeshSizes {
   size_t vertices = 0, triangles = 0;
@@ -107,9 +118,10 @@ class TsdfVolume {
   void reset();
 
  private:
+  // Per-pixel observation weight (0 = pixel unusable): validity, depth range, confidence, view angle.
+  uint32_t computePixelWeights(const FrameInput& frame);
   void collectTouchedBlocks(const FrameInput& frame, std::vector<uint64_t>& keys);
-  void integrateBlock(Block& block, const FrameInput& frame, const float* rayScale, const double* worldToCam,
-                      bool& changed) const;
+  void integrateBlock(Block& block, const FrameInput& frame, const double* worldToCam, bool& changed) const;
   void meshBlockStandalone(const Block& block, MeshBuffers& out) const;
 
   VolumeParams params_;
@@ -121,6 +133,7 @@ class TsdfVolume {
   // Per-pixel length of the unit-depth ray (sqrt(1 + x^2 + y^2)), cached per intrinsics.
   std::vector<float> rayScale_;
   Intrinsics rayScaleFor_;
+  std::vector<float> pixelWeight_;
 
   // Scratch kept between full extractions: per block, vertex index of each owned edge.
   struct FullMeshScratch {

@@ -29,6 +29,7 @@ struct BlockCoord {
 
 struct Block {
   BlockCoord coord;
+  uint32_t index = 0;            // position in BlockMap (stable: blocks are never removed one by one)
   uint32_t lastIntegration = 0;  // integration counter when a voxel of this block last changed
   bool dirty = false;            // changed since the last incremental extraction
   bool hasMesh = false;          // its last incremental mesh had triangles (for removal reports)
@@ -83,6 +84,7 @@ class BlockMap {
     auto block = std::make_unique<Block>();
     std::memset(block->voxels, 0, sizeof(block->voxels));
     block->coord = c;
+    block->index = static_cast<uint32_t>(blocks_.size());
     keys_[i] = key;
     values_[i] = static_cast<uint32_t>(blocks_.size());
     blocks_.push_back(std::move(block));

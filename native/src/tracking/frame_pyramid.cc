@@ -85,6 +85,38 @@ void SelectPoints(PyramidLevel& lv, const PointOptions& opts) {
   }
 }
 
+// grey <- 128 + 100 (grey - mean) / mean, with the mean over usable pixels in a (2r+1)^2 window
+// (integral images, so the cost does not depend on r).
+void NormaliseIllumination(std::vector<float>& grey, const std::vector<uint8_t>& usable, int w, int h, int r) {
+  const size_t W = static_cast<size_t>(w) + 1;
+  std::vector<double> sum(W * (h + 1), 0.0), cnt(W * (h + 1), 0.0);
+  for (int y = 0; y < h; ++y) {
+    double rs = 0, rc = 0;
+    for (int x = 0; x < w; ++x) {
+      const size_t i = static_cast<size_t>(y) * w + x;
+      if (usable[i]) {
+        rs += grey[i];
+        rc += 1;
+      }
+      sum[(y + 1) * W + x + 1] = sum[y * W + x + 1] + rs;
+      cnt[(y + 1) * W + x + 1] = cnt[y * W + x + 1] + rc;
+    }
+  }
+  ThreadPool::Shared().ParallelFor(static_cast<size_t>(h), 16, [&](size_t, size_t y0, size_t y1) {
+    for (int y = static_cast<int>(y0); y < static_cast<int>(y1); ++y) {
+      const int ya = std::max(0, y - r), yb = std::min(h, y + r + 1);
+      for (int x = 0; x < w; ++x) {
+        const int xa = std::max(0, x - r), xb = std::min(w, x + r + 1);
+        const double s = sum[yb * W + xb] - sum[ya * W + xb] - sum[yb * W + xa] + sum[ya * W + xa];
+        const double c = cnt[yb * W + xb] - cnt[ya * W + xb] - cnt[yb * W + xa] + cnt[ya * W + xa];
+        const size_t i = static_cast<size_t>(y) * w + x;
+        const double mean = c > 0 ? s / c : 128.0;
+        grey[i] = static_cast<float>(128.0 + 100.0 * (grey[i] - mean) / std::max(mean, 8.0));
+      }
+    }
+  });
+}
+
 }  // namespace
 
 FramePyramid::FramePyramid(const uint8_t* rgb, const float* depth, int width, int height, const PinholeK& k,
@@ -117,6 +149,8 @@ FramePyramid::FramePyramid(const uint8_t* rgb, const float* depth, int width, in
     usable += l0.mask[i];
   }
   usable_fraction_ = n ? static_cast<double>(usable) / n : 0.0;
+  const int radius = mask_opts.normalise_radius < 0 ? std::max(4, width / 12) : mask_opts.normalise_radius;
+  if (radius > 0) NormaliseIllumination(grey, l0.mask, width, height, radius);
   if (has_depth_) {
     l0.depth.resize(n);
     for (size_t i = 0; i < n; ++i) {

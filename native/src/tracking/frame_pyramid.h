@@ -3,6 +3,7 @@
 // depth is millimetres along the optical axis, pixel centres at integer coordinates.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -22,6 +23,11 @@ struct MaskOptions {
   // gradients and would otherwise dominate the alignment.
   int dark_margin = 3;
   int specular_margin = 2;
+  // Radius (px, finest level) of the local mean that intensities are normalised by; 0 disables it.
+  // The scope's light cone, inverse-square falloff, vignetting and smoke haze are fixed to the camera
+  // and smooth: left in, they pull coarse pyramid levels towards "no motion". Dividing by the local
+  // mean removes the multiplicative part, subtracting it the additive part, and keeps the texture.
+  int normalise_radius = -1;  // -1: width / 12
 };
 
 struct PointOptions {

@@ -11,6 +11,10 @@ namespace {
 
 constexpr int kMaxParams = 8;  // [v(3) w(3) gain bias]
 constexpr size_t kMinChunk = 1024;
+// The affine model pivots on mid-grey, I_t = gain * (I_k - 128) + 128 + bias, so that gain and bias are
+// nearly uncorrelated on normalised images (whose mean is ~128).
+constexpr float kPivot = 128.0f;
+constexpr double kMinGain = 0.4, kMaxGain = 2.5;
 
 struct Rigid {
   double r[9];
@@ -132,6 +136,13 @@ struct Partial {
   size_t n = 0;
 };
 
+// Mean (per point) cost of the affine priors.
+double AffinePrior(double gain, double bias, const AlignOptions& o) {
+  if (!o.estimate_affine) return 0;
+  const double dg = gain - o.init_gain, db = bias - o.init_bias;
+  return 0.5 * (o.gain_prior * dg * dg + o.bias_prior * db * db);
+}
+
 // Warps every point with (pose, gain, bias), fills `out`, and returns the robust cost under `robust`.
 Partial ResidualPass(const PyramidLevel& kf, const PyramidLevel& tf, const Rigid& pose, double gain, double bias,
                      const Robust& robust, Warp& out) {
@@ -174,7 +185,7 @@ Partial ResidualPass(const PyramidLevel& kf, const PyramidLevel& tf, const Rigid
       const float it = w00 * a[0] + w01 * b[0] + w10 * c[0] + w11 * d[0];
       out.gx[i] = w00 * a[1] + w01 * b[1] + w10 * c[1] + w11 * d[1];
       out.gy[i] = w00 * a[2] + w01 * b[2] + w10 * c[2] + w11 * d[2];
-      const float r = it - (g * p.intensity + o);
+      const float r = it - (g * (p.intensity - kPivot) + kPivot + o);
       out.r[i] = r;
       out.qx[i] = qx;
       out.qy[i] = qy;
@@ -246,7 +257,7 @@ Normal Accumulate(const PyramidLevel& kf, const PyramidLevel& tf, const Warp& wp
       j[3] = qy * jq2 - qz * jq1;
       j[4] = qz * jq0 - qx * jq2;
       j[5] = qx * jq1 - qy * jq0;
-      j[6] = -pts[i].intensity;
+      j[6] = -(pts[i].intensity - kPivot);
       j[7] = -1.0;
       for (int a = 0; a < params; ++a) {
         const double wa = wgt * j[a];
@@ -269,6 +280,16 @@ Normal Accumulate(const PyramidLevel& kf, const PyramidLevel& tf, const Warp& wp
     for (int b = 0; b < a; ++b) total.h[a * kMaxParams + b] = total.h[b * kMaxParams + a];
   }
   return total;
+}
+
+// The priors' share of the normal equations of the summed cost (n points).
+void AddAffinePrior(Normal& ne, double gain, double bias, const AlignOptions& o) {
+  if (!o.estimate_affine) return;
+  const double n = static_cast<double>(ne.n);
+  ne.h[6 * kMaxParams + 6] += n * o.gain_prior;
+  ne.g[6] += n * o.gain_prior * (gain - o.init_gain);
+  ne.h[7 * kMaxParams + 7] += n * o.bias_prior;
+  ne.g[7] += n * o.bias_prior * (bias - o.init_bias);
 }
 
 // Solves (H + lambda diag(H)) x = -g by Cholesky; false when the damped system is not positive definite.
@@ -360,7 +381,9 @@ AlignResult Align(const FramePyramid& keyframe, const FramePyramid& frame, const
   }
   const int levels = std::min(keyframe.Levels(), frame.Levels());
   const int finest = std::clamp(opts.finest_level, 0, levels - 1);
-  const int params = opts.estimate_affine ? 8 : 6;
+  // Coarse levels start far from the optimum, where lowering the gain "explains" misalignment better
+  // than moving; the brightness model is estimated only on the two finest levels.
+  const int affine_from = finest + 1;
   const double scene_depth = keyframe.MedianPointDepth() > 0 ? keyframe.MedianPointDepth() : 1.0;
   Warp cur, cand;
   bool any_level = false;
@@ -369,6 +392,8 @@ AlignResult Align(const FramePyramid& keyframe, const FramePyramid& frame, const
     const PyramidLevel& kl = keyframe.Level(level);
     const PyramidLevel& tl = frame.Level(level);
     const int max_it = level == finest ? opts.max_iterations_fine : opts.max_iterations_coarse;
+    const bool affine = opts.estimate_affine && level <= affine_from;
+    const int params = affine ? 8 : 6;
     const size_t min_points = static_cast<size_t>(std::max(opts.min_points, 8));
     if (kl.points.size() < min_points) continue;
     Robust robust = MakeRobust(opts.min_sigma, opts);
@@ -377,7 +402,8 @@ AlignResult Align(const FramePyramid& keyframe, const FramePyramid& frame, const
     double sigma = RobustScale(cur, opts);
     robust = MakeRobust(sigma, opts);
     Normal ne = Accumulate(kl, tl, cur, robust, params);
-    double cost = ne.cost / static_cast<double>(ne.n);
+    AddAffinePrior(ne, gain, bias, opts);
+    double cost = ne.cost / static_cast<double>(ne.n) + AffinePrior(gain, bias, opts);
     double lambda = 0;
     int it = 0;
     bool solvable = true;
@@ -393,14 +419,18 @@ AlignResult Align(const FramePyramid& keyframe, const FramePyramid& frame, const
       }
       ++it;
       const Rigid cand_pose = Compose(Se3Exp(x), pose);
-      const double cand_gain = opts.estimate_affine ? gain + x[6] : gain;
-      const double cand_bias = opts.estimate_affine ? bias + x[7] : bias;
+      const double cand_gain = affine ? gain + x[6] : gain;
+      const double cand_bias = affine ? bias + x[7] : bias;
       if (!IsFinite(cand_pose) || !std::isfinite(cand_gain) || !std::isfinite(cand_bias)) {
         solvable = false;
         break;
       }
-      const Partial cp = ResidualPass(kl, tl, cand_pose, cand_gain, cand_bias, robust, cand);
-      const double cand_cost = cp.n >= min_points ? cp.cost / static_cast<double>(cp.n) : INFINITY;
+      double cand_cost = INFINITY;
+      // A gain outside the plausible range means the brightness model is fitting misalignment.
+      if (cand_gain >= kMinGain && cand_gain <= kMaxGain) {
+        const Partial cp = ResidualPass(kl, tl, cand_pose, cand_gain, cand_bias, robust, cand);
+        if (cp.n >= min_points) cand_cost = cp.cost / static_cast<double>(cp.n) + AffinePrior(cand_gain, cand_bias, opts);
+      }
       const double step_t = std::sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2]) / scene_depth;
       const double step_r = std::sqrt(x[3] * x[3] + x[4] * x[4] + x[5] * x[5]);
       if (cand_cost < cost) {
@@ -411,7 +441,8 @@ AlignResult Align(const FramePyramid& keyframe, const FramePyramid& frame, const
         sigma = RobustScale(cur, opts);
         robust = MakeRobust(sigma, opts);
         ne = Accumulate(kl, tl, cur, robust, params);
-        cost = ne.cost / static_cast<double>(ne.n);
+        AddAffinePrior(ne, gain, bias, opts);
+        cost = ne.cost / static_cast<double>(ne.n) + AffinePrior(gain, bias, opts);
         lambda = lambda < 1e-5 ? 0 : lambda * 0.1;
         if (step_t < opts.step_epsilon && step_r < opts.step_epsilon) break;
       } else {

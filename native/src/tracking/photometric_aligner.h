@@ -1,5 +1,5 @@
 // Direct photometric alignment of a tracking frame to a keyframe: minimises
-//   sum_p rho( I_t(pi(T * X_p)) - (gain * I_k(p) + bias) )
+//   sum_p rho( I_t(pi(T * X_p)) - (gain * (I_k(p) - 128) + 128 + bias) )
 // over T in SE(3) (keyframe camera -> tracking camera) and the affine brightness (gain, bias), by
 // Levenberg-damped Gauss-Newton on left-multiplicative se(3) increments [v; w], coarse to fine.
 // rho is Huber at k * sigma, truncated to zero weight beyond `truncation` * sigma, where sigma is
@@ -25,6 +25,11 @@ struct AlignOptions {
   double step_epsilon = 1e-5;  // rad, and mm per mm of scene depth
   double init_gain = 1.0;
   double init_bias = 0.0;
+  // Per-point quadratic priors pulling (gain, bias) towards their initial values. Without them a badly
+  // misaligned coarse level can "explain" its residuals by gain -> 0 and a large bias. Scaled so a gain
+  // change of 0.1 costs as much as one grey level of residual on every point.
+  double gain_prior = 50.0;
+  double bias_prior = 0.005;
 };
 
 struct AlignResult {

@@ -27,11 +27,16 @@ figures and ratios. Also available as npm run bench:<name>. Benchmarks: ${availa
   async run(argv) {
     const [name, ...rest] = argv;
     if (!name) throw new UsageError(`which benchmark? one of: ${available().join(', ')}`);
-    if (!available().includes(name)) throw new UsageError(`no benchmark '${name}' (have: ${available().join(', ')})`);
-    const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(benchDir, `${name}.ts`), ...rest], {
-      stdio: 'inherit',
-      cwd: root,
-    });
+    if (!available().includes(name))
+      throw new UsageError(`no benchmark '${name}' (have: ${available().join(', ')})`);
+    const result = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', path.join(benchDir, `${name}.ts`), ...rest],
+      {
+        stdio: 'inherit',
+        cwd: root,
+      },
+    );
     return result.status ?? 1;
   },
 };

@@ -55,13 +55,23 @@ interface Input {
   depthScale: number;
 }
 
-async function openInput(input: string, intrinsicsFile: string | undefined, size: string | undefined): Promise<Input> {
+async function openInput(
+  input: string,
+  intrinsicsFile: string | undefined,
+  size: string | undefined,
+): Promise<Input> {
   if (!existsSync(input)) throw new UsageError(`${input}: no such file or folder`);
   if (statSync(input).isDirectory()) {
     const source = await DatasetFrameSource.open(input);
-    return { source, intrinsics: source.dataset.intrinsics, dataset: source.dataset, depthScale: source.dataset.intrinsics.depth_scale };
+    return {
+      source,
+      intrinsics: source.dataset.intrinsics,
+      dataset: source.dataset,
+      depthScale: source.dataset.intrinsics.depth_scale,
+    };
   }
-  if (!intrinsicsFile) throw new UsageError(`${input}: a video input needs --intrinsics <intrinsics.json> (camera calibration)`);
+  if (!intrinsicsFile)
+    throw new UsageError(`${input}: a video input needs --intrinsics <intrinsics.json> (camera calibration)`);
   const k = await readIntrinsics(intrinsicsFile);
   let target = { width: k.width, height: k.height };
   if (size) {
@@ -77,11 +87,17 @@ async function openInput(input: string, intrinsicsFile: string | undefined, size
       `${intrinsicsFile}: calibrated for ${k.width}x${k.height} but ${input} is ${source.info.sourceWidth}x${source.info.sourceHeight}`,
     );
   }
-  return { source, intrinsics: scaleIntrinsics(k, target.width, target.height), dataset: null, depthScale: k.depth_scale };
+  return {
+    source,
+    intrinsics: scaleIntrinsics(k, target.width, target.height),
+    dataset: null,
+    depthScale: k.depth_scale,
+  };
 }
 
 function needDataset(input: Input, flag: string): DatasetInfo {
-  if (!input.dataset) throw new UsageError(`${flag} needs a dataset folder with ground truth, not a video file`);
+  if (!input.dataset)
+    throw new UsageError(`${flag} needs a dataset folder with ground truth, not a video file`);
   return input.dataset;
 }
 
@@ -107,16 +123,20 @@ export const command: CliCommand = {
       },
     });
     const [inputPath, ...extra] = positionals;
-    if (!inputPath || extra.length > 0) throw new UsageError('expects exactly one input (dataset folder or video file)');
+    if (!inputPath || extra.length > 0)
+      throw new UsageError('expects exactly one input (dataset folder or video file)');
     if (!values.out) throw new UsageError('--out DIR is required');
-    if (values.depth !== 'network' && values.depth !== 'gt') throw new UsageError(`--depth must be network or gt, got '${values.depth}'`);
-    if (values.poses !== 'track' && values.poses !== 'gt') throw new UsageError(`--poses must be track or gt, got '${values.poses}'`);
+    if (values.depth !== 'network' && values.depth !== 'gt')
+      throw new UsageError(`--depth must be network or gt, got '${values.depth}'`);
+    if (values.poses !== 'track' && values.poses !== 'gt')
+      throw new UsageError(`--poses must be track or gt, got '${values.poses}'`);
     const maxFrames = values['max-frames'] === undefined ? undefined : Number(values['max-frames']);
     if (maxFrames !== undefined && !(Number.isInteger(maxFrames) && maxFrames > 0)) {
       throw new UsageError(`--max-frames must be a positive integer, got '${values['max-frames']}'`);
     }
     const voxelSize = values.voxel === undefined ? DEFAULT_FUSION_SETTINGS.voxelSize : Number(values.voxel);
-    if (!(voxelSize > 0 && voxelSize <= 50)) throw new UsageError(`--voxel must be a size in mm in (0, 50], got '${values.voxel}'`);
+    if (!(voxelSize > 0 && voxelSize <= 50))
+      throw new UsageError(`--voxel must be a size in mm in (0, 50], got '${values.voxel}'`);
 
     const input = await openInput(inputPath, values.intrinsics, values.size);
     const out = values.out;
@@ -146,7 +166,8 @@ export const command: CliCommand = {
         fusion: stages.fusion,
         live: false,
         onDepth: values['save-depth']
-          ? (frame, depth) => writeDepthPng(path.join(out, 'depth', frameFileName(frame.index)), depth, input.depthScale)
+          ? (frame, depth) =>
+              writeDepthPng(path.join(out, 'depth', frameFileName(frame.index)), depth, input.depthScale)
           : undefined,
         onEvent: (e) => {
           if (quiet) return;
@@ -167,7 +188,13 @@ export const command: CliCommand = {
         version: 1,
         input: inputPath,
         modes: { depth: values.depth, poses: values.poses },
-        frames: { in: r.framesIn, processed: r.framesProcessed, dropped: r.framesDropped, keyframes: r.keyframes, lost: r.lostFrames },
+        frames: {
+          in: r.framesIn,
+          processed: r.framesProcessed,
+          dropped: r.framesDropped,
+          keyframes: r.keyframes,
+          lost: r.lostFrames,
+        },
         stages: r.stages,
         executionProvider: r.executionProvider,
         tracking: r.trackingMeans,
@@ -175,7 +202,10 @@ export const command: CliCommand = {
         wallSeconds: r.wallSeconds,
         sourceError: r.sourceError,
       };
-      if (input.dataset && (input.dataset.groundTruth || input.dataset.meshFile || input.dataset.depthFiles.length > 0)) {
+      if (
+        input.dataset &&
+        (input.dataset.groundTruth || input.dataset.meshFile || input.dataset.depthFiles.length > 0)
+      ) {
         report.metrics = await evaluateReconstruction(input.dataset.root, out);
       }
       await writeFile(path.join(out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
@@ -185,7 +215,8 @@ export const command: CliCommand = {
           `reconstruct: ${r.framesProcessed} frames (${fps.toFixed(1)} fps), ${r.keyframes} keyframes, ${r.lostFrames} lost -> ${out}\n`,
         );
       }
-      if (r.sourceError) throw new Error(`input failed after ${r.framesIn} frames (outputs kept in ${out}): ${r.sourceError}`);
+      if (r.sourceError)
+        throw new Error(`input failed after ${r.framesIn} frames (outputs kept in ${out}): ${r.sourceError}`);
       return 0;
     } finally {
       await Promise.all([stages.depth?.close(), stages.poses?.close(), stages.fusion?.close()]);

@@ -5,7 +5,13 @@
  */
 import type { VideoFrame } from '../../shared/frames.js';
 import { type DatasetInfo, openDataset, readDatasetRgb } from '../dataset/dataset.js';
-import { type FrameRange, type FrameSource, type FrameSourceInfo, FrameSourceError, validateRange } from './frame-source.js';
+import {
+  type FrameRange,
+  type FrameSource,
+  type FrameSourceInfo,
+  FrameSourceError,
+  validateRange,
+} from './frame-source.js';
 import { VideoFileFrameSource } from './video-file-source.js';
 
 export class DatasetFrameSource implements FrameSource {

@@ -172,7 +172,9 @@ export class FfmpegProcess {
     if (this.errorLines.length > 0) return this.errorLines.at(-1)!.trim();
     const errorLike = [...this.tail]
       .reverse()
-      .find((l) => /error|invalid|no such|not found|denied|failed|unsupported|cannot|could not|space/i.test(l));
+      .find((l) =>
+        /error|invalid|no such|not found|denied|failed|unsupported|cannot|could not|space/i.test(l),
+      );
     return (errorLike ?? this.tail.at(-1) ?? 'no output').trim();
   }
 

@@ -58,16 +58,25 @@ function pathSep(): string {
 
 function runVersion(executable: string, env: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(executable, ['-hide_banner', '-version'], { env, timeout: 15_000, windowsHide: true }, (err, stdout) => {
-      if (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        reject(new Error(code === 'ENOENT' ? 'not found' : typeof code === 'string' ? code : err.message.split('\n')[0]!));
-        return;
-      }
-      const line = stdout.split('\n')[0]?.trim() ?? '';
-      if (!/version/i.test(line)) reject(new Error(`'-version' printed no version line`));
-      else resolve(line);
-    });
+    execFile(
+      executable,
+      ['-hide_banner', '-version'],
+      { env, timeout: 15_000, windowsHide: true },
+      (err, stdout) => {
+        if (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          reject(
+            new Error(
+              code === 'ENOENT' ? 'not found' : typeof code === 'string' ? code : err.message.split('\n')[0]!,
+            ),
+          );
+          return;
+        }
+        const line = stdout.split('\n')[0]?.trim() ?? '';
+        if (!/version/i.test(line)) reject(new Error(`'-version' printed no version line`));
+        else resolve(line);
+      },
+    );
   });
 }
 

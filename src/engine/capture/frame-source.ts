@@ -53,7 +53,8 @@ export class FrameSourceError extends Error {
 
 export function validateFrameSize(size: FrameSize, what = 'processing size'): void {
   const ok = (v: number): boolean => Number.isInteger(v) && v > 0 && v <= 16384;
-  if (!ok(size.width) || !ok(size.height)) throw new RangeError(`${what}: invalid size ${size.width}x${size.height}`);
+  if (!ok(size.width) || !ok(size.height))
+    throw new RangeError(`${what}: invalid size ${size.width}x${size.height}`);
 }
 
 export function validateRange(range: FrameRange): void {

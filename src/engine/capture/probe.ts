@@ -75,7 +75,10 @@ export function parseInputBanner(lines: readonly string[]): VideoStreamInfo | nu
  * reason (e.g. "Invalid data found when processing input") naming the input.
  */
 export async function probeVideo(input: string, inputArgs: readonly string[] = []): Promise<VideoStreamInfo> {
-  const proc = await FfmpegProcess.spawn(['-hide_banner', '-nostdin', '-loglevel', 'level+info', ...inputArgs, '-i', input], { keepLines: 400 });
+  const proc = await FfmpegProcess.spawn(
+    ['-hide_banner', '-nostdin', '-loglevel', 'level+info', ...inputArgs, '-i', input],
+    { keepLines: 400 },
+  );
   proc.stdout.resume();
   const exit = await proc.exited;
   const lines = proc.stderrTail(400);

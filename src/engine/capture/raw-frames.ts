@@ -9,7 +9,8 @@ export class RawFrameAssembler {
   private filled = 0;
 
   constructor(readonly frameBytes: number) {
-    if (!Number.isInteger(frameBytes) || frameBytes <= 0) throw new RangeError(`frame size ${frameBytes} bytes`);
+    if (!Number.isInteger(frameBytes) || frameBytes <= 0)
+      throw new RangeError(`frame size ${frameBytes} bytes`);
     this.current = new Uint8Array(frameBytes);
   }
 

@@ -172,7 +172,11 @@ export async function* readRawvideo(run: RawvideoRun): AsyncGenerator<VideoFrame
     for await (const chunk of proc.stdout as AsyncIterable<Buffer>) {
       for (const data of assembler.push(chunk)) {
         const pts = await times.take(n);
-        yield { index: run.firstIndex + n, timestamp: run.timestampOf(pts, n), image: { width, height, data } };
+        yield {
+          index: run.firstIndex + n,
+          timestamp: run.timestampOf(pts, n),
+          image: { width, height, data },
+        };
         n++;
       }
     }

@@ -30,8 +30,10 @@ async function listPngs(dir: string): Promise<string[]> {
   if (!existsSync(dir)) return [];
   const names = (await readdir(dir)).filter((n) => n.toLowerCase().endsWith('.png')).sort();
   names.forEach((n, i) => {
-    if (!/^\d{6}\.png$/.test(n)) throw new Error(`${path.join(dir, n)}: frame files must be named NNNNNN.png`);
-    if (Number(n.slice(0, 6)) !== i) throw new Error(`${dir}: frame ${frameFileName(i)} is missing (found ${n} instead)`);
+    if (!/^\d{6}\.png$/.test(n))
+      throw new Error(`${path.join(dir, n)}: frame files must be named NNNNNN.png`);
+    if (Number(n.slice(0, 6)) !== i)
+      throw new Error(`${dir}: frame ${frameFileName(i)} is missing (found ${n} instead)`);
   });
   return names;
 }
@@ -42,10 +44,13 @@ export async function openDataset(root: string): Promise<DatasetInfo> {
   const rgbFiles = await listPngs(path.join(root, 'rgb'));
   const videoPath = path.join(root, 'rgb.mp4');
   const video = rgbFiles.length === 0 && existsSync(videoPath) ? videoPath : null;
-  if (rgbFiles.length === 0 && !video) throw new Error(`${root}: dataset has neither rgb/NNNNNN.png frames nor rgb.mp4`);
+  if (rgbFiles.length === 0 && !video)
+    throw new Error(`${root}: dataset has neither rgb/NNNNNN.png frames nor rgb.mp4`);
   const depthFiles = await listPngs(path.join(root, 'depth'));
   if (depthFiles.length > 0 && rgbFiles.length > 0 && depthFiles.length !== rgbFiles.length) {
-    throw new Error(`${path.join(root, 'depth')}: ${depthFiles.length} depth frames for ${rgbFiles.length} RGB frames`);
+    throw new Error(
+      `${path.join(root, 'depth')}: ${depthFiles.length} depth frames for ${rgbFiles.length} RGB frames`,
+    );
   }
   const gtFile = path.join(root, 'groundtruth.txt');
   const groundTruth = existsSync(gtFile) ? await readTum(gtFile) : null;
@@ -66,7 +71,8 @@ export async function openDataset(root: string): Promise<DatasetInfo> {
 
 export async function readDatasetRgb(ds: DatasetInfo, index: number): Promise<RgbImage> {
   const name = ds.rgbFiles[index];
-  if (name === undefined) throw new RangeError(`${ds.root}: no RGB frame ${index} (has ${ds.rgbFiles.length})`);
+  if (name === undefined)
+    throw new RangeError(`${ds.root}: no RGB frame ${index} (has ${ds.rgbFiles.length})`);
   const file = path.join(ds.root, 'rgb', name);
   const img = await readRgbPng(file);
   checkSize(file, img, ds.intrinsics);
@@ -75,7 +81,8 @@ export async function readDatasetRgb(ds: DatasetInfo, index: number): Promise<Rg
 
 export async function readDatasetDepth(ds: DatasetInfo, index: number): Promise<DepthImage> {
   const name = ds.depthFiles[index];
-  if (name === undefined) throw new RangeError(`${ds.root}: no depth frame ${index} (has ${ds.depthFiles.length})`);
+  if (name === undefined)
+    throw new RangeError(`${ds.root}: no depth frame ${index} (has ${ds.depthFiles.length})`);
   const file = path.join(ds.root, 'depth', name);
   const depth = await readDepthPng(file, ds.intrinsics.depth_scale);
   checkSize(file, depth, ds.intrinsics);
@@ -84,7 +91,9 @@ export async function readDatasetDepth(ds: DatasetInfo, index: number): Promise<
 
 function checkSize(file: string, img: { width: number; height: number }, k: DatasetIntrinsics): void {
   if (img.width !== k.width || img.height !== k.height) {
-    throw new Error(`${file}: image is ${img.width}x${img.height}, intrinsics.json says ${k.width}x${k.height}`);
+    throw new Error(
+      `${file}: image is ${img.width}x${img.height}, intrinsics.json says ${k.width}x${k.height}`,
+    );
   }
 }
 
@@ -95,7 +104,11 @@ export class DatasetWriter {
     readonly intrinsics: DatasetIntrinsics,
   ) {}
 
-  static async create(root: string, intrinsics: DatasetIntrinsics, withDepth: boolean): Promise<DatasetWriter> {
+  static async create(
+    root: string,
+    intrinsics: DatasetIntrinsics,
+    withDepth: boolean,
+  ): Promise<DatasetWriter> {
     await mkdir(path.join(root, 'rgb'), { recursive: true });
     if (withDepth) await mkdir(path.join(root, 'depth'), { recursive: true });
     await writeIntrinsics(path.join(root, 'intrinsics.json'), intrinsics);
@@ -107,7 +120,11 @@ export class DatasetWriter {
   }
 
   async writeDepth(index: number, depth: DepthImage): Promise<void> {
-    await writeDepthPng(path.join(this.root, 'depth', frameFileName(index)), depth, this.intrinsics.depth_scale);
+    await writeDepthPng(
+      path.join(this.root, 'depth', frameFileName(index)),
+      depth,
+      this.intrinsics.depth_scale,
+    );
   }
 
   async writeGroundTruth(poses: readonly StampedPose[]): Promise<void> {

@@ -11,7 +11,7 @@ export function decodeRgbPng(bytes: Uint8Array, file: string): RgbImage {
   try {
     png = decode(bytes);
   } catch (err) {
-    throw new Error(`${file}: not a readable PNG (${(err as Error).message})`);
+    throw new Error(`${file}: not a readable PNG (${(err as Error).message})`, { cause: err });
   }
   if (png.depth !== 8) throw new Error(`${file}: expected an 8-bit PNG, got ${png.depth}-bit`);
   const { width, height, channels } = png;
@@ -26,7 +26,8 @@ export function decodeRgbPng(bytes: Uint8Array, file: string): RgbImage {
       out[i + 2] = src[j + 2]!;
     }
   } else if (channels === 1 || channels === 2) {
-    for (let p = 0; p < width * height; p++) out[3 * p] = out[3 * p + 1] = out[3 * p + 2] = src[p * channels]!;
+    for (let p = 0; p < width * height; p++)
+      out[3 * p] = out[3 * p + 1] = out[3 * p + 2] = src[p * channels]!;
   } else {
     throw new Error(`${file}: unsupported PNG with ${channels} channels`);
   }
@@ -42,10 +43,12 @@ export function decodeDepthPng(bytes: Uint8Array, depthScale: number, file: stri
   try {
     png = decode(bytes);
   } catch (err) {
-    throw new Error(`${file}: not a readable PNG (${(err as Error).message})`);
+    throw new Error(`${file}: not a readable PNG (${(err as Error).message})`, { cause: err });
   }
   if (png.depth !== 16 || png.channels !== 1) {
-    throw new Error(`${file}: expected a 16-bit single-channel depth PNG, got ${png.depth}-bit with ${png.channels} channels`);
+    throw new Error(
+      `${file}: expected a 16-bit single-channel depth PNG, got ${png.depth}-bit with ${png.channels} channels`,
+    );
   }
   const src = png.data as Uint16Array;
   const data = new Float32Array(png.width * png.height);
@@ -68,7 +71,10 @@ async function readBytes(file: string): Promise<Uint8Array> {
   try {
     return await readFile(file);
   } catch (err) {
-    throw new Error(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new Error(
+      `${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      { cause: err },
+    );
   }
 }
 

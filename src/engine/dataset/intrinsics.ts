@@ -27,7 +27,7 @@ export function parseIntrinsics(text: string, file = 'intrinsics.json'): Dataset
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${file}: not valid JSON (${(err as Error).message})`);
+    throw new Error(`${file}: not valid JSON (${(err as Error).message})`, { cause: err });
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
@@ -43,7 +43,10 @@ export async function readIntrinsics(file: string): Promise<DatasetIntrinsics> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new Error(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new Error(
+      `${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      { cause: err },
+    );
   }
   return parseIntrinsics(text, file);
 }

@@ -6,7 +6,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { TriangleMesh } from '../../shared/mesh.js';
 import { validateMesh } from '../../shared/mesh.js';
 
-export function encodePly(mesh: TriangleMesh, comment = 'NavWS mesh, units: millimetres, frame: first camera (OpenCV axes)'): Buffer {
+export function encodePly(
+  mesh: TriangleMesh,
+  comment = 'NavWS mesh, units: millimetres, frame: first camera (OpenCV axes)',
+): Buffer {
   validateMesh(mesh);
   const n = mesh.positions.length / 3;
   const f = mesh.indices.length / 3;
@@ -69,11 +72,33 @@ interface Element {
 }
 
 const TYPE_ALIASES: Record<string, ScalarType> = {
-  char: 'char', int8: 'char', uchar: 'uchar', uint8: 'uchar', short: 'short', int16: 'short',
-  ushort: 'ushort', uint16: 'ushort', int: 'int', int32: 'int', uint: 'uint', uint32: 'uint',
-  float: 'float', float32: 'float', double: 'double', float64: 'double',
+  char: 'char',
+  int8: 'char',
+  uchar: 'uchar',
+  uint8: 'uchar',
+  short: 'short',
+  int16: 'short',
+  ushort: 'ushort',
+  uint16: 'ushort',
+  int: 'int',
+  int32: 'int',
+  uint: 'uint',
+  uint32: 'uint',
+  float: 'float',
+  float32: 'float',
+  double: 'double',
+  float64: 'double',
 };
-const TYPE_SIZES: Record<ScalarType, number> = { char: 1, uchar: 1, short: 2, ushort: 2, int: 4, uint: 4, float: 4, double: 8 };
+const TYPE_SIZES: Record<ScalarType, number> = {
+  char: 1,
+  uchar: 1,
+  short: 2,
+  ushort: 2,
+  int: 4,
+  uint: 4,
+  float: 4,
+  double: 8,
+};
 
 function scalarType(name: string | undefined, file: string, line: number): ScalarType {
   const t = name === undefined ? undefined : TYPE_ALIASES[name];
@@ -84,7 +109,10 @@ function scalarType(name: string | undefined, file: string, line: number): Scala
 export function decodePly(bytes: Uint8Array, file = 'mesh.ply'): TriangleMesh {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const end = buf.indexOf('end_header');
-  if (buf.subarray(0, 4).toString('ascii') !== 'ply\n' && buf.subarray(0, 5).toString('ascii') !== 'ply\r\n') {
+  if (
+    buf.subarray(0, 4).toString('ascii') !== 'ply\n' &&
+    buf.subarray(0, 5).toString('ascii') !== 'ply\r\n'
+  ) {
     throw new Error(`${file}: not a PLY file (missing 'ply' magic on line 1)`);
   }
   if (end < 0) throw new Error(`${file}: PLY header has no 'end_header'`);
@@ -99,13 +127,18 @@ export function decodePly(bytes: Uint8Array, file = 'mesh.ply'): TriangleMesh {
     if (parts[0] === 'format') format = parts[1] ?? '';
     else if (parts[0] === 'element') {
       const count = Number(parts[2]);
-      if (!Number.isInteger(count) || count < 0) throw new Error(`${file}: header line ${line}: bad element count '${parts[2]}'`);
+      if (!Number.isInteger(count) || count < 0)
+        throw new Error(`${file}: header line ${line}: bad element count '${parts[2]}'`);
       elements.push({ name: parts[1] ?? '', count, properties: [] });
     } else if (parts[0] === 'property') {
       const el = elements.at(-1);
       if (!el) throw new Error(`${file}: header line ${line}: property before any element`);
       if (parts[1] === 'list') {
-        el.properties.push({ name: parts[4] ?? '', type: scalarType(parts[3], file, line), listCount: scalarType(parts[2], file, line) });
+        el.properties.push({
+          name: parts[4] ?? '',
+          type: scalarType(parts[3], file, line),
+          listCount: scalarType(parts[2], file, line),
+        });
       } else {
         el.properties.push({ name: parts[2] ?? '', type: scalarType(parts[1], file, line) });
       }
@@ -139,21 +172,38 @@ export function decodePly(bytes: Uint8Array, file = 'mesh.ply'): TriangleMesh {
     if (format === 'ascii') {
       const tok = tokens[tokenPos++];
       const v = Number(tok);
-      if (tok === undefined || Number.isNaN(v)) throw new Error(`${file}: ASCII body ends early or has a bad number near token ${tokenPos}`);
+      if (tok === undefined || Number.isNaN(v))
+        throw new Error(`${file}: ASCII body ends early or has a bad number near token ${tokenPos}`);
       return v;
     }
     const size = TYPE_SIZES[type];
     if (offset + size > buf.length) throw new Error(`${file}: binary body truncated at byte ${offset}`);
     let v: number;
     switch (type) {
-      case 'char': v = buf.readInt8(offset); break;
-      case 'uchar': v = buf.readUInt8(offset); break;
-      case 'short': v = little ? buf.readInt16LE(offset) : buf.readInt16BE(offset); break;
-      case 'ushort': v = little ? buf.readUInt16LE(offset) : buf.readUInt16BE(offset); break;
-      case 'int': v = little ? buf.readInt32LE(offset) : buf.readInt32BE(offset); break;
-      case 'uint': v = little ? buf.readUInt32LE(offset) : buf.readUInt32BE(offset); break;
-      case 'float': v = little ? buf.readFloatLE(offset) : buf.readFloatBE(offset); break;
-      case 'double': v = little ? buf.readDoubleLE(offset) : buf.readDoubleBE(offset); break;
+      case 'char':
+        v = buf.readInt8(offset);
+        break;
+      case 'uchar':
+        v = buf.readUInt8(offset);
+        break;
+      case 'short':
+        v = little ? buf.readInt16LE(offset) : buf.readInt16BE(offset);
+        break;
+      case 'ushort':
+        v = little ? buf.readUInt16LE(offset) : buf.readUInt16BE(offset);
+        break;
+      case 'int':
+        v = little ? buf.readInt32LE(offset) : buf.readInt32BE(offset);
+        break;
+      case 'uint':
+        v = little ? buf.readUInt32LE(offset) : buf.readUInt32BE(offset);
+        break;
+      case 'float':
+        v = little ? buf.readFloatLE(offset) : buf.readFloatBE(offset);
+        break;
+      case 'double':
+        v = little ? buf.readDoubleLE(offset) : buf.readDoubleBE(offset);
+        break;
     }
     offset += size;
     return v;
@@ -174,15 +224,28 @@ export function decodePly(bytes: Uint8Array, file = 'mesh.ply'): TriangleMesh {
         const v = readScalar(prop.type);
         if (el !== vertexEl) continue;
         switch (prop.name) {
-          case 'x': positions[3 * i] = v; break;
-          case 'y': positions[3 * i + 1] = v; break;
-          case 'z': positions[3 * i + 2] = v; break;
-          case 'nx': if (normals) normals[3 * i] = v; break;
-          case 'ny': if (normals) normals[3 * i + 1] = v; break;
-          case 'nz': if (normals) normals[3 * i + 2] = v; break;
+          case 'x':
+            positions[3 * i] = v;
+            break;
+          case 'y':
+            positions[3 * i + 1] = v;
+            break;
+          case 'z':
+            positions[3 * i + 2] = v;
+            break;
+          case 'nx':
+            if (normals) normals[3 * i] = v;
+            break;
+          case 'ny':
+            if (normals) normals[3 * i + 1] = v;
+            break;
+          case 'nz':
+            if (normals) normals[3 * i + 2] = v;
+            break;
           default: {
             const c = colourNames.indexOf(prop.name);
-            if (colors && c >= 0) colors[3 * i + c] = prop.type === 'float' || prop.type === 'double' ? Math.round(v * 255) : v;
+            if (colors && c >= 0)
+              colors[3 * i + c] = prop.type === 'float' || prop.type === 'double' ? Math.round(v * 255) : v;
           }
         }
       }

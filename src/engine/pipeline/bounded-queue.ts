@@ -21,7 +21,8 @@ export class BoundedQueue<T> {
     /** Called with each discarded item, e.g. to return its buffers to a pool. */
     private readonly onDrop: (item: T) => void = () => {},
   ) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`queue capacity must be >= 1, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`queue capacity must be >= 1, got ${capacity}`);
   }
 
   get length(): number {

@@ -49,4 +49,5 @@ export interface StatsEvent {
   executionProvider: string | null;
 }
 
-export type PipelineEvent = FrameEvent | MeshEvent | StatsEvent | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+export type PipelineEvent =
+  FrameEvent | MeshEvent | StatsEvent | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };

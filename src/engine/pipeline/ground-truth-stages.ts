@@ -12,7 +12,8 @@ export class GroundTruthDepthStage implements DepthStage {
   readonly executionProvider = null;
 
   constructor(private readonly dataset: DatasetInfo) {
-    if (dataset.depthFiles.length === 0) throw new Error(`${dataset.root}: --depth gt needs depth/NNNNNN.png ground truth`);
+    if (dataset.depthFiles.length === 0)
+      throw new Error(`${dataset.root}: --depth gt needs depth/NNNNNN.png ground truth`);
   }
 
   async estimate(frame: VideoFrame): Promise<DepthEstimate> {
@@ -38,7 +39,12 @@ export class GroundTruthPoseStage implements PoseStage {
     const gt = this.dataset.groundTruth![frame.index];
     if (!gt) throw new Error(`${this.dataset.root}/groundtruth.txt: no pose for frame ${frame.index}`);
     // Every frame is fused: with exact poses there is no drift for keyframes to limit.
-    return { pose: multiply4(this.worldFromFirst, gt.pose), state: 'tracking', isKeyframe: true, metrics: {} };
+    return {
+      pose: multiply4(this.worldFromFirst, gt.pose),
+      state: 'tracking',
+      isKeyframe: true,
+      metrics: {},
+    };
   }
 
   async close(): Promise<void> {}

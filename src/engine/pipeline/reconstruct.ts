@@ -65,7 +65,12 @@ interface Tracked {
 
 export async function runReconstruction(opts: ReconstructOptions): Promise<ReconstructResult> {
   const started = performance.now();
-  const timers = { depth: new StageTimer(), tracking: new StageTimer(), fusion: new StageTimer(), mesh: new StageTimer() };
+  const timers = {
+    depth: new StageTimer(),
+    tracking: new StageTimer(),
+    fusion: new StageTimer(),
+    mesh: new StageTimer(),
+  };
   const toDepth = new BoundedQueue<VideoFrame>(2, opts.live ? 'drop-oldest' : 'block');
   const toTracking = new BoundedQueue<{ frame: VideoFrame; estimate: DepthEstimate }>(2, 'block');
   const toFusion = new BoundedQueue<Tracked>(4, 'block');
@@ -86,7 +91,13 @@ export async function runReconstruction(opts: ReconstructOptions): Promise<Recon
   const stats = (): StageStats[] =>
     (['depth', 'tracking', 'fusion', 'mesh'] as const).map((name) => {
       const s = timers[name].summary();
-      return { name, processed: s.count, dropped: name === 'depth' ? toDepth.dropped : 0, meanMs: s.meanMs, p95Ms: s.p95Ms };
+      return {
+        name,
+        processed: s.count,
+        dropped: name === 'depth' ? toDepth.dropped : 0,
+        meanMs: s.meanMs,
+        p95Ms: s.p95Ms,
+      };
     });
   const emitStats = (): void =>
     emit({

@@ -11,10 +11,18 @@ export interface HostedEngine {
   call(method: string, args: unknown): Promise<unknown>;
   /** Engine events (pipeline progress, case changes); returns an unsubscribe function. */
   subscribe(listener: (event: unknown) => void): () => void;
-  /** Binary frames for the renderer (video + depth + pose of one instant in one buffer). */
-  subscribeFrames?(listener: (frame: ArrayBuffer) => void): () => void;
+  /**
+   * Binary messages for one renderer (frames: video + depth + pose of one instant in one buffer; mesh
+   * block updates). Subscribed per attached port, so a window that joins late gets the whole surface.
+   */
+  subscribeBinary?(listener: (message: Uint8Array) => void): () => void;
   /** Flushes and closes the case store; called before a clean exit. */
   close(): Promise<void>;
+}
+
+function errorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code.slice(0, 32) : undefined;
 }
 
 function isMainToEngine(value: unknown): value is MainToEngine {
@@ -22,7 +30,7 @@ function isMainToEngine(value: unknown): value is MainToEngine {
 }
 
 export function serveEngine(channel: ParentChannel, engine: HostedEngine, exit: (code: number) => void = process.exit): void {
-  const framePorts = new Map<number, FramePort>();
+  const framePorts = new Map<number, { port: FramePort; unsubscribe: () => void }>();
   let closing = false;
 
   const shutdown = async (code: number): Promise<void> => {
@@ -31,7 +39,10 @@ export function serveEngine(channel: ParentChannel, engine: HostedEngine, exit: 
     try {
       await engine.close();
     } finally {
-      for (const port of framePorts.values()) port.close();
+      for (const { port, unsubscribe } of framePorts.values()) {
+        unsubscribe();
+        port.close();
+      }
       exit(code);
     }
   };
@@ -49,15 +60,13 @@ export function serveEngine(channel: ParentChannel, engine: HostedEngine, exit: 
   process.on('unhandledRejection', die);
 
   engine.subscribe((event) => channel.send({ type: 'event', event }));
-  engine.subscribeFrames?.((frame) => {
-    for (const [id, port] of framePorts) {
-      try {
-        port.postMessage(frame);
-      } catch {
-        framePorts.delete(id);
-      }
-    }
-  });
+  const detach = (portId: number): void => {
+    const entry = framePorts.get(portId);
+    if (!entry) return;
+    framePorts.delete(portId);
+    entry.unsubscribe();
+    entry.port.close();
+  };
 
   channel.onMessage((raw, ports) => {
     if (!isMainToEngine(raw)) return;
@@ -66,7 +75,13 @@ export function serveEngine(channel: ParentChannel, engine: HostedEngine, exit: 
         engine.call(raw.method, raw.args).then(
           (value) => channel.send({ type: 'response', id: raw.id, ok: true, value }),
           (err: unknown) =>
-            channel.send({ type: 'response', id: raw.id, ok: false, error: err instanceof Error ? err.message : String(err) }),
+            channel.send({
+              type: 'response',
+              id: raw.id,
+              ok: false,
+              error: err instanceof Error ? err.message : String(err),
+              ...(errorCode(err) ? { code: errorCode(err)! } : {}),
+            }),
         );
         break;
       case 'ping':
@@ -77,12 +92,20 @@ export function serveEngine(channel: ParentChannel, engine: HostedEngine, exit: 
         break;
       case 'attach-frame-port': {
         const port = ports[0];
-        if (port) framePorts.set(raw.portId, port);
+        if (!port || !engine.subscribeBinary) break;
+        detach(raw.portId);
+        const unsubscribe = engine.subscribeBinary((message) => {
+          try {
+            port.postMessage(message);
+          } catch {
+            detach(raw.portId);
+          }
+        });
+        framePorts.set(raw.portId, { port, unsubscribe });
         break;
       }
       case 'detach-frame-port':
-        framePorts.get(raw.portId)?.close();
-        framePorts.delete(raw.portId);
+        detach(raw.portId);
         break;
     }
   });

@@ -13,10 +13,17 @@ export type MainToEngine =
   | { type: 'attach-frame-port'; portId: number }
   | { type: 'detach-frame-port'; portId: number };
 
-export const engineToMainSchema = z.discriminatedUnion('type', [
+export const engineToMainSchema = z.union([
   z.object({ type: z.literal('ready'), pid: z.number().int(), restoredFrom: z.string().nullable().optional() }),
   z.object({ type: z.literal('response'), id: z.number().int(), ok: z.literal(true), value: z.unknown() }),
-  z.object({ type: z.literal('response'), id: z.number().int(), ok: z.literal(false), error: z.string() }),
+  z.object({
+    type: z.literal('response'),
+    id: z.number().int(),
+    ok: z.literal(false),
+    error: z.string(),
+    /** NavApiError code when the engine raised one. */
+    code: z.string().max(32).optional(),
+  }),
   z.object({ type: z.literal('event'), event: z.unknown() }),
   z.object({ type: z.literal('pong'), seq: z.number().int() }),
   z.object({ type: z.literal('fatal'), message: z.string() }),
@@ -31,6 +38,7 @@ export interface ParentChannel {
 
 /** The part of a MessagePort (Electron MessagePortMain or Node's) the engine uses to stream frames. */
 export interface FramePort {
-  postMessage(message: unknown, transfer?: ArrayBuffer[]): void;
+  // Electron's MessagePortMain transfers only ports: binary messages are copied, once per renderer.
+  postMessage(message: unknown): void;
   close(): void;
 }

@@ -26,7 +26,8 @@ export interface OpenedSource {
 }
 
 export function samplePath(samplesRoot: string, name: string): string {
-  if (!/^[a-z0-9_-]{1,64}$/.test(name)) throw new NavApiError('bad-request', `sample name "${name}" is not valid`);
+  if (!/^[a-z0-9_-]{1,64}$/.test(name))
+    throw new NavApiError('bad-request', `sample name "${name}" is not valid`);
   return path.join(samplesRoot, name);
 }
 
@@ -35,7 +36,8 @@ export async function openSource(spec: SourceSpec, samplesRoot: string): Promise
     case 'sample':
     case 'file': {
       const root = spec.kind === 'sample' ? samplePath(samplesRoot, spec.name) : path.resolve(spec.path);
-      if (!existsSync(root)) throw new NavApiError('not-found', `${root}: no such ${spec.kind === 'sample' ? 'sample' : 'file'}`);
+      if (!existsSync(root))
+        throw new NavApiError('not-found', `${root}: no such ${spec.kind === 'sample' ? 'sample' : 'file'}`);
       if (!statSync(root).isDirectory()) {
         throw new NavApiError(
           'bad-request',
@@ -49,7 +51,15 @@ export async function openSource(spec: SourceSpec, samplesRoot: string): Promise
         throw new NavApiError('bad-request', (err as Error).message);
       }
       const k = frames.dataset.intrinsics;
-      return { spec, description: root, frames, intrinsics: k, fps: k.fps, dataset: frames.dataset, live: false };
+      return {
+        spec,
+        description: root,
+        frames,
+        intrinsics: k,
+        fps: k.fps,
+        dataset: frames.dataset,
+        live: false,
+      };
     }
     case 'device':
       throw new NavApiError(
@@ -63,7 +73,9 @@ export async function openSource(spec: SourceSpec, samplesRoot: string): Promise
 export async function listSources(samplesRoot: string): Promise<SourceInfo[]> {
   const out: SourceInfo[] = [];
   if (existsSync(samplesRoot)) {
-    for (const entry of (await readdir(samplesRoot, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const entry of (await readdir(samplesRoot, { withFileTypes: true })).sort((a, b) =>
+      a.name.localeCompare(b.name),
+    )) {
       if (!entry.isDirectory() || !/^[a-z0-9_-]{1,64}$/.test(entry.name)) continue;
       const hasIntrinsics = existsSync(path.join(samplesRoot, entry.name, 'intrinsics.json'));
       out.push({
@@ -76,7 +88,12 @@ export async function listSources(samplesRoot: string): Promise<SourceInfo[]> {
   }
   if (process.platform === 'linux' && existsSync('/dev')) {
     for (const name of (await readdir('/dev')).filter((n) => /^video\d+$/.test(n)).sort()) {
-      out.push({ source: { kind: 'device', device: `/dev/${name}` }, label: `Camera /dev/${name}`, available: false, detail: 'v4l2' });
+      out.push({
+        source: { kind: 'device', device: `/dev/${name}` },
+        label: `Camera /dev/${name}`,
+        available: false,
+        detail: 'v4l2',
+      });
     }
   }
   return out;

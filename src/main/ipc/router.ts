@@ -21,6 +21,8 @@ export type IpcErrorCode = 'untrusted-sender' | 'unknown-channel' | 'invalid-pay
 export interface IpcError {
   code: IpcErrorCode;
   message: string;
+  /** For 'handler-failed': the `code` the handler's error carried (e.g. a NavApiError code). */
+  cause?: string;
 }
 export type IpcReply<T = unknown> = { ok: true; value: T } | { ok: false; error: IpcError };
 
@@ -108,7 +110,12 @@ export class IpcRouter<C extends Contract> {
       const handler = this.handlers[v.channel] as (request: unknown) => unknown;
       value = await handler(v.request);
     } catch (err) {
-      return reject({ code: 'handler-failed', message: err instanceof Error ? err.message : String(err) });
+      const cause = (err as { code?: unknown } | null)?.code;
+      return reject({
+        code: 'handler-failed',
+        message: err instanceof Error ? err.message : String(err),
+        ...(typeof cause === 'string' ? { cause } : {}),
+      });
     }
     const out = this.contract[v.channel]!.response.safeParse(value);
     if (!out.success) {

@@ -17,6 +17,16 @@ export const vec3Schema = z.tuple([finite, finite, finite]);
 export const mat4Schema = z.array(finite).length(16);
 export const isoDate = z.string().max(40);
 
+/** Pinhole camera of a run's processed frames (pixels), for frusta and point clouds. */
+export const cameraSchema = z.object({
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  fx: finite,
+  fy: finite,
+  cx: finite,
+  cy: finite,
+});
+
 export const trackingStateSchema = z.enum(['initialising', 'tracking', 'lost', 'relocalised']);
 export const meshFormatSchema = z.enum(['ply', 'obj', 'stl', 'glb']);
 
@@ -47,6 +57,7 @@ export const runSummarySchema = z.object({
   height: z.number().int().nonnegative(),
   hasMesh: z.boolean(),
   state: z.enum(['recording', 'complete', 'interrupted', 'failed']),
+  camera: cameraSchema.nullable(),
 });
 
 export const annotationSchema = z.object({
@@ -107,6 +118,7 @@ export const runStatusSchema = z.object({
   recording: z.boolean(),
   elapsedS: nonNegative,
   error: text(2000).nullable(),
+  camera: cameraSchema.nullable(),
 });
 
 export const engineStatusSchema = z.object({
@@ -307,6 +319,7 @@ export type Trajectory = z.output<typeof trajectorySchema>;
 export type TimedPose = z.output<typeof timedPoseSchema>;
 export type ExportResult = z.output<typeof exportResultSchema>;
 export type MeshFormat = z.output<typeof meshFormatSchema>;
+export type CameraInfo = z.output<typeof cameraSchema>;
 export type ApiTrackingState = z.output<typeof trackingStateSchema>;
 
 /** A short, readable description of a zod failure (first few issues with their paths). */

@@ -4,7 +4,10 @@
  * Eigen-decomposition of a symmetric n x n matrix (row-major) by cyclic Jacobi rotations.
  * Returns eigenvalues in descending order and eigenvectors as the columns of `vectors` (row-major).
  */
-export function symmetricEigen(a: ArrayLike<number>, n: number): { values: Float64Array; vectors: Float64Array } {
+export function symmetricEigen(
+  a: ArrayLike<number>,
+  n: number,
+): { values: Float64Array; vectors: Float64Array } {
   if (a.length !== n * n) throw new RangeError(`symmetricEigen: expected ${n * n} values, got ${a.length}`);
   const m = Float64Array.from(a);
   const v = new Float64Array(n * n);

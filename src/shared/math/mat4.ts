@@ -71,10 +71,22 @@ export function translationOf(t: Mat4): Vec3 {
 
 export function rigidFromRt(r: Mat3, t: Vec3): Mat4 {
   return Float64Array.from([
-    r[0]!, r[1]!, r[2]!, t[0],
-    r[3]!, r[4]!, r[5]!, t[1],
-    r[6]!, r[7]!, r[8]!, t[2],
-    0, 0, 0, 1,
+    r[0]!,
+    r[1]!,
+    r[2]!,
+    t[0],
+    r[3]!,
+    r[4]!,
+    r[5]!,
+    t[1],
+    r[6]!,
+    r[7]!,
+    r[8]!,
+    t[2],
+    0,
+    0,
+    0,
+    1,
   ]);
 }
 
@@ -114,7 +126,8 @@ export function isFiniteMatrix(m: ArrayLike<number>): boolean {
 /** True when t is a rigid transform: orthonormal rotation with det +1 and a [0 0 0 1] last row. */
 export function isRigid(t: Mat4, tolerance = 1e-6): boolean {
   if (t.length !== 16 || !isFiniteMatrix(t)) return false;
-  if (Math.abs(t[12]!) > tolerance || Math.abs(t[13]!) > tolerance || Math.abs(t[14]!) > tolerance) return false;
+  if (Math.abs(t[12]!) > tolerance || Math.abs(t[13]!) > tolerance || Math.abs(t[14]!) > tolerance)
+    return false;
   if (Math.abs(t[15]! - 1) > tolerance) return false;
   const r = rotationOf(t);
   const rrt = multiply3(r, transpose3(r));

@@ -12,17 +12,29 @@ export function quaternionNormalize(q: Readonly<Quaternion>): Quaternion {
 export function quaternionToMatrix(q: Readonly<Quaternion>): Mat3 {
   const [x, y, z, w] = quaternionNormalize(q);
   return Float64Array.from([
-    1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w),
-    2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w),
-    2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y),
+    1 - 2 * (y * y + z * z),
+    2 * (x * y - z * w),
+    2 * (x * z + y * w),
+    2 * (x * y + z * w),
+    1 - 2 * (x * x + z * z),
+    2 * (y * z - x * w),
+    2 * (x * z - y * w),
+    2 * (y * z + x * w),
+    1 - 2 * (x * x + y * y),
   ]);
 }
 
 /** Shepperd's method: picks the largest pivot, so it is stable for every rotation. Returns qw >= 0. */
 export function matrixToQuaternion(r: Mat3): Quaternion {
-  const m00 = r[0]!, m01 = r[1]!, m02 = r[2]!;
-  const m10 = r[3]!, m11 = r[4]!, m12 = r[5]!;
-  const m20 = r[6]!, m21 = r[7]!, m22 = r[8]!;
+  const m00 = r[0]!,
+    m01 = r[1]!,
+    m02 = r[2]!;
+  const m10 = r[3]!,
+    m11 = r[4]!,
+    m12 = r[5]!;
+  const m20 = r[6]!,
+    m21 = r[7]!,
+    m22 = r[8]!;
   const trace = m00 + m11 + m22;
   let q: Quaternion;
   if (trace > 0) {

@@ -2,7 +2,15 @@
  * se(3) <-> SE(3). A twist is [v; w] = [vx, vy, vz, wx, wy, wz] (translation part first, w in radians,
  * v in millimetres). Pose updates are left-multiplicative: T <- exp(xi) * T.
  */
-import { type Mat3, type Mat4, type Vec3, multiply4, rigidFromRt, rotationOf, translationOf } from './mat4.js';
+import {
+  type Mat3,
+  type Mat4,
+  type Vec3,
+  multiply4,
+  rigidFromRt,
+  rotationOf,
+  translationOf,
+} from './mat4.js';
 import { hat, so3Exp, so3Log } from './so3.js';
 
 export type Twist = [number, number, number, number, number, number];

@@ -14,9 +14,15 @@ export function so3Exp(w: Readonly<Vec3>): Mat3 {
   const b = theta < 1e-4 ? 0.5 - theta2 / 24 : (1 - Math.cos(theta)) / theta2;
   const [x, y, z] = w;
   return Float64Array.from([
-    1 - b * (y * y + z * z), -a * z + b * x * y, a * y + b * x * z,
-    a * z + b * x * y, 1 - b * (x * x + z * z), -a * x + b * y * z,
-    -a * y + b * x * z, a * x + b * y * z, 1 - b * (x * x + y * y),
+    1 - b * (y * y + z * z),
+    -a * z + b * x * y,
+    a * y + b * x * z,
+    a * z + b * x * y,
+    1 - b * (x * x + z * z),
+    -a * x + b * y * z,
+    -a * y + b * x * z,
+    a * x + b * y * z,
+    1 - b * (x * x + y * y),
   ]);
 }
 

@@ -18,7 +18,8 @@ export interface Alignment {
 
 export function umeyamaAlign(src: readonly Vec3[], dst: readonly Vec3[], withScale: boolean): Alignment {
   const n = src.length;
-  if (n !== dst.length) throw new RangeError(`umeyamaAlign: ${n} source points but ${dst.length} destination points`);
+  if (n !== dst.length)
+    throw new RangeError(`umeyamaAlign: ${n} source points but ${dst.length} destination points`);
   if (n < 3) throw new RangeError(`umeyamaAlign: needs at least 3 point pairs, got ${n}`);
   const mean = (pts: readonly Vec3[]): Vec3 => {
     const m: Vec3 = [0, 0, 0];
@@ -41,17 +42,40 @@ export function umeyamaAlign(src: readonly Vec3[], dst: readonly Vec3[], withSca
     for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) s[r * 3 + c]! += a[r]! * b[c]!;
   }
   const [sxx, sxy, sxz, syx, syy, syz, szx, szy, szz] = s as unknown as number[] as [
-    number, number, number, number, number, number, number, number, number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
   ];
   // Horn's symmetric matrix N (quaternion order w, x, y, z).
   const nMat = [
-    sxx + syy + szz, syz - szy, szx - sxz, sxy - syx,
-    syz - szy, sxx - syy - szz, sxy + syx, szx + sxz,
-    szx - sxz, sxy + syx, -sxx + syy - szz, syz + szy,
-    sxy - syx, szx + sxz, syz + szy, -sxx - syy + szz,
+    sxx + syy + szz,
+    syz - szy,
+    szx - sxz,
+    sxy - syx,
+    syz - szy,
+    sxx - syy - szz,
+    sxy + syx,
+    szx + sxz,
+    szx - sxz,
+    sxy + syx,
+    -sxx + syy - szz,
+    syz + szy,
+    sxy - syx,
+    szx + sxz,
+    syz + szy,
+    -sxx - syy + szz,
   ];
   const { vectors } = symmetricEigen(nMat, 4);
-  const qw = vectors[0]!, qx = vectors[4]!, qy = vectors[8]!, qz = vectors[12]!;
+  const qw = vectors[0]!,
+    qx = vectors[4]!,
+    qy = vectors[8]!,
+    qz = vectors[12]!;
   const rotation = quaternionToMatrix([qx, qy, qz, qw]);
   let scale = 1;
   if (withScale) {
@@ -63,7 +87,8 @@ export function umeyamaAlign(src: readonly Vec3[], dst: readonly Vec3[], withSca
         num += b[r]! * (rotation[r * 3]! * a[0] + rotation[r * 3 + 1]! * a[1] + rotation[r * 3 + 2]! * a[2]);
       }
     }
-    if (!(varSrc > 0)) throw new RangeError('umeyamaAlign: source points are all identical; scale is undefined');
+    if (!(varSrc > 0))
+      throw new RangeError('umeyamaAlign: source points are all identical; scale is undefined');
     scale = num / varSrc;
   }
   const rs = Float64Array.from(rotation, (x) => x * scale);

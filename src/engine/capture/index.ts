@@ -1,0 +1,23 @@
+/**
+ * Capture: frames in. Main entry points (details in docs/capture.md):
+ *
+ * - `DatasetFrameSource.open(folder)` — frames of a dataset folder (rgb/NNNNNN.png or rgb.mp4).
+ * - `VideoFileFrameSource.open(fileOrUrl, { size })` — any input ffmpeg reads, decoded to rgb24 at
+ *   the processing size; `.frames({ fromFrame | fromSeconds, maxFrames })` seeks.
+ * - Every source is an `AsyncIterable<VideoFrame>` (src/shared/frames.ts); a failure part-way ends
+ *   the iteration with a `FrameSourceError` after the frames already read were delivered.
+ * - `getFfmpeg()` — the ffmpeg binary (ffmpeg-static, else $FFMPEG_PATH, else PATH).
+ * - `FfmpegProcess` — spawns ffmpeg children that never outlive the app.
+ */
+export { type FfmpegBinary, FfmpegNotFoundError, getFfmpeg, resolveFfmpeg } from './ffmpeg.js';
+export { FfmpegProcess, killAllFfmpeg, liveFfmpegCount } from './ffmpeg-process.js';
+export {
+  type FrameRange,
+  type FrameSize,
+  type FrameSource,
+  type FrameSourceInfo,
+  FrameSourceError,
+} from './frame-source.js';
+export { DatasetFrameSource } from './dataset-source.js';
+export { VideoFileFrameSource, type VideoFileOptions } from './video-file-source.js';
+export { type VideoStreamInfo, probeVideo } from './probe.js';

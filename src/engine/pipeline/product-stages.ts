@@ -1,0 +1,100 @@
+/**
+ * The product path's stages: adapters from the pipeline's stage interfaces to the worker-thread
+ * clients (ONNX depth, native photometric tracking, native TSDF fusion).
+ */
+import type { PinholeIntrinsics } from '../../shared/camera.js';
+import type { VideoFrame } from '../../shared/frames.js';
+import { type Mat4, multiply4 } from '../../shared/math/mat4.js';
+import type { TriangleMesh } from '../../shared/mesh.js';
+import { DepthClient } from '../../workers/depth/client.js';
+import { DEFAULT_FUSION_OPTIONS, type FusionOptions, FusionClient } from '../../workers/fusion/client.js';
+import { TrackerClient } from '../../workers/tracking/client.js';
+import type {
+  DepthEstimate,
+  DepthStage,
+  FusionInput,
+  FusionStage,
+  MeshBlockUpdate,
+  PoseStage,
+  TrackInput,
+  TrackOutput,
+} from './stages.js';
+
+export const DEFAULT_FUSION_SETTINGS = { voxelSize: DEFAULT_FUSION_OPTIONS.voxelSize } as const;
+
+class NetworkDepthStage implements DepthStage {
+  readonly name = 'depth:network';
+  constructor(
+    private readonly client: DepthClient,
+    private readonly intrinsics: PinholeIntrinsics,
+  ) {}
+  get executionProvider(): string {
+    return this.client.executionProvider;
+  }
+  estimate(frame: VideoFrame): Promise<DepthEstimate> {
+    return this.client.estimate({ rgb: frame.image, intrinsics: this.intrinsics });
+  }
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}
+
+export async function createNetworkDepthStage(opts: {
+  modelDir?: string | undefined;
+  intrinsics: PinholeIntrinsics;
+}): Promise<DepthStage> {
+  const client = await DepthClient.start(opts.modelDir ? { modelDir: opts.modelDir } : {});
+  return new NetworkDepthStage(client, opts.intrinsics);
+}
+
+class TrackingStage implements PoseStage {
+  readonly name = 'tracking:photometric';
+  private lastPose: Mat4 | null = null;
+  constructor(private readonly client: TrackerClient) {}
+
+  async track({ frame, depth, relativePose }: TrackInput): Promise<TrackOutput> {
+    // The pose head's motion prior, chained onto the last tracked pose, replaces constant velocity.
+    const poseHint = this.lastPose && relativePose ? multiply4(this.lastPose, relativePose) : null;
+    const r = await this.client.track({ index: frame.index, timestamp: frame.timestamp, rgb: frame.image, depth, poseHint });
+    this.lastPose = r.pose;
+    const m = r.measures;
+    const metrics: Record<string, number> = {
+      triangulatedPoints: m.triangulatedPoints,
+      validPixels: m.validPixels,
+      iterations: m.iterations,
+      finalError: m.finalError,
+      trackingMs: m.ms,
+    };
+    if (m.reprojectionErrorPx !== null) metrics.meanReprojectionErrorPx = m.reprojectionErrorPx;
+    return { pose: r.pose, state: r.state, isKeyframe: r.isKeyframe, metrics };
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}
+
+export async function createTrackingStage(opts: { intrinsics: PinholeIntrinsics }): Promise<PoseStage> {
+  return new TrackingStage(TrackerClient.start({ intrinsics: opts.intrinsics }));
+}
+
+class TsdfFusionStage implements FusionStage {
+  readonly name = 'fusion:tsdf';
+  constructor(private readonly client: FusionClient) {}
+  async integrate(input: FusionInput): Promise<void> {
+    await this.client.integrate({ depth: input.depth, rgb: input.rgb, pose: input.pose, intrinsics: input.intrinsics });
+  }
+  extractChanged(): Promise<MeshBlockUpdate> {
+    return this.client.extractMesh({ incremental: true });
+  }
+  extractMesh(): Promise<TriangleMesh> {
+    return this.client.extractMesh({ incremental: false });
+  }
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}
+
+export async function createFusionStage(opts: FusionOptions): Promise<FusionStage> {
+  return new TsdfFusionStage(FusionClient.start(opts));
+}

@@ -1,0 +1,332 @@
+/**
+ * The engine service: the one Node-side implementation of NavApi. Both hosts (the Electron engine
+ * process and the browser host) wrap this object; it validates every request against the shared
+ * schemas, runs reconstructions through the pipeline, keeps cases in a CaseRepository and answers
+ * review queries from the run folders.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { type FrameBundle, type MeshBlocksUpdate } from '../../shared/api/binary.js';
+import {
+  ListenerSet,
+  NavApiError,
+  type HostKind,
+  type NavApi,
+  type Unsubscribe,
+  parseBinaryParams,
+  parseParams,
+  parseResult,
+} from '../../shared/api/nav-api.js';
+import type { PinholeIntrinsics } from '../../shared/camera.js';
+import type {
+  BinaryParams,
+  CameraInfo,
+  CaseDetail,
+  EngineStatus,
+  Method,
+  NavEvent,
+  Params,
+  ParsedParams,
+  Result,
+  RunStatus,
+} from '../../shared/api/schemas.js';
+import { mat4FromArray, norm3, sub3 } from '../../shared/math/mat4.js';
+import { DatasetFrameSource } from '../capture/dataset-source.js';
+import { type CaseRepository, FolderCaseRepository, newId } from './case-repository.js';
+import { LiveRun } from './live-run.js';
+import { exportMesh, readRunMesh } from './mesh-export.js';
+import { nearestFrame, readRunDepth, readRunFolder, trajectoryOf } from './run-folder.js';
+import { listSources, openSource } from './sources.js';
+import { type StageFactory, defaultStageFactory } from './stage-factory.js';
+
+export interface EngineServiceOptions {
+  host: HostKind;
+  /** Folder holding one sub-folder per case. */
+  casesRoot: string;
+  /** Folder of bundled sample datasets (samples/). */
+  samplesRoot: string;
+  repository?: CaseRepository;
+  stageFactory?: StageFactory;
+  version?: string;
+}
+
+const cameraOf = (k: PinholeIntrinsics): CameraInfo => ({
+  width: k.width,
+  height: k.height,
+  fx: k.fx,
+  fy: k.fy,
+  cx: k.cx,
+  cy: k.cy,
+});
+
+type Handler<M extends Method> = (params: ParsedParams<M>) => Promise<Result<M>>;
+type Handlers = { [M in Method]: Handler<M> };
+
+const IDLE: RunStatus = {
+  state: 'idle',
+  caseId: null,
+  runId: null,
+  source: null,
+  recording: false,
+  elapsedS: 0,
+  error: null,
+  camera: null,
+};
+
+export class EngineService implements NavApi {
+  readonly host: HostKind;
+  private readonly repo: CaseRepository;
+  private readonly stageFactory: StageFactory;
+  private readonly events = new ListenerSet<NavEvent>();
+  private readonly frames = new ListenerSet<FrameBundle>();
+  private readonly meshes = new ListenerSet<MeshBlocksUpdate>();
+  private run: LiveRun | null = null;
+  private starting = false;
+  private lastExecutionProvider: string | null = null;
+  private readonly handlers: Handlers;
+
+  constructor(private readonly options: EngineServiceOptions) {
+    this.host = options.host;
+    this.repo = options.repository ?? new FolderCaseRepository(options.casesRoot);
+    this.stageFactory = options.stageFactory ?? defaultStageFactory;
+    this.handlers = {
+      'status.get': async () => this.status(),
+      'cases.list': async (p) => this.repo.listCases(p.search, p.limit),
+      'cases.create': async (p) => {
+        const c = await this.repo.createCase(p);
+        this.log('info', `case created: ${c.title} (${c.id})`);
+        return c;
+      },
+      'cases.open': async (p) => this.openCase(p.caseId),
+      'sources.list': async () => listSources(this.options.samplesRoot),
+      'run.start': async (p) => this.startRun(p),
+      'run.stop': async () => this.stopRun(),
+      'review.trajectory': async (p) => {
+        const runId = await this.resolveRun(p.caseId, p.runId);
+        const run = await readRunFolder(this.repo.runFolder(p.caseId, runId));
+        return { caseId: p.caseId, runId, poses: trajectoryOf(run) };
+      },
+      'annotations.add': async (p) => {
+        await this.repo.getCase(p.caseId);
+        const a = { id: newId('ann'), ...p, createdAt: new Date().toISOString() };
+        await this.repo.addAnnotation(a);
+        return a;
+      },
+      'annotations.list': async (p) => this.repo.listAnnotations(p.caseId),
+      'measurements.add': async (p) => {
+        await this.repo.getCase(p.caseId);
+        const m = {
+          id: newId('meas'),
+          ...p,
+          distanceMm: norm3(sub3(p.a, p.b)),
+          createdAt: new Date().toISOString(),
+        };
+        await this.repo.addMeasurement(m);
+        this.log('info', `measurement ${m.distanceMm.toFixed(2)} mm saved with case ${p.caseId}`);
+        return m;
+      },
+      'measurements.list': async (p) => this.repo.listMeasurements(p.caseId),
+      'export.mesh': async (p) => this.exportMesh(p),
+    };
+  }
+
+  async call<M extends Method>(method: M, params: Params<M>): Promise<Result<M>> {
+    if (!Object.prototype.hasOwnProperty.call(this.handlers, method)) {
+      throw new NavApiError('bad-request', `unknown method ${String(method)}`);
+    }
+    const parsed = parseParams(method, params);
+    const handler = this.handlers[method] as Handler<M>;
+    return parseResult(method, await handler(parsed));
+  }
+
+  async reviewFrame(params: BinaryParams<'review.frame'>): Promise<FrameBundle> {
+    const p = parseBinaryParams('review.frame', params);
+    const runId = await this.resolveRun(p.caseId, p.runId);
+    const run = await readRunFolder(this.repo.runFolder(p.caseId, runId));
+    const record = nearestFrame(run.frames, p.timeS);
+    if (!record) throw new NavApiError('not-found', `run ${runId} has no frames`);
+    if (!run.source.datasetRoot || !existsSync(run.source.datasetRoot)) {
+      throw new NavApiError(
+        'not-found',
+        `run ${runId}: its video (${run.source.description}) is no longer available`,
+      );
+    }
+    const source = await DatasetFrameSource.open(run.source.datasetRoot);
+    let rgb = null;
+    for await (const frame of source.frames({ fromFrame: record.i, maxFrames: 1 })) rgb = frame.image;
+    if (!rgb) throw new NavApiError('not-found', `run ${runId}: video frame ${record.i} is missing`);
+    return {
+      frameId: record.i,
+      timeS: record.t,
+      producedAtMs: performance.timeOrigin + performance.now(),
+      rgb,
+      depth: await readRunDepth(run, record.i),
+      pose: record.p ? mat4FromArray(record.p) : null,
+      trackingState: record.s,
+      isKeyframe: record.k,
+    };
+  }
+
+  async reviewMesh(params: BinaryParams<'review.mesh'>): Promise<MeshBlocksUpdate> {
+    const p = parseBinaryParams('review.mesh', params);
+    const runId = await this.resolveRun(p.caseId, p.runId);
+    const mesh = await readRunMesh(this.repo.runFolder(p.caseId, runId));
+    return {
+      reset: true,
+      changed: [{ key: `${runId}`, mesh }],
+      removed: [],
+      totalVertices: mesh.positions.length / 3,
+    };
+  }
+
+  onEvent(listener: (event: NavEvent) => void): Unsubscribe {
+    return this.events.add(listener);
+  }
+
+  onFrame(listener: (frame: FrameBundle) => void): Unsubscribe {
+    return this.frames.add(listener);
+  }
+
+  /** A subscriber joining mid-run first receives the whole live surface. */
+  onMesh(listener: (update: MeshBlocksUpdate) => void): Unsubscribe {
+    const unsubscribe = this.meshes.add(listener);
+    if (this.run && this.run.blocks.size > 0) {
+      let total = 0;
+      const changed = [...this.run.blocks].map(([key, mesh]) => {
+        total += mesh.positions.length / 3;
+        return { key, mesh };
+      });
+      listener({ reset: true, changed, removed: [], totalVertices: total });
+    }
+    return unsubscribe;
+  }
+
+  /** Stops a running reconstruction (its recording is finalised) and releases everything. */
+  async close(): Promise<void> {
+    await this.run?.stop();
+  }
+
+  private status(): EngineStatus {
+    return {
+      version: this.options.version ?? '0.1.0',
+      host: this.host,
+      run: this.run?.status() ?? IDLE,
+      executionProvider: this.lastExecutionProvider,
+      casesRoot: this.repo.root,
+    };
+  }
+
+  private log(level: 'info' | 'warn' | 'error', message: string): void {
+    this.events.emit({ type: 'log', level, message, time: new Date().toISOString() });
+  }
+
+  private async openCase(caseId: string): Promise<CaseDetail> {
+    const [summary, runs, annotations, measurements] = await Promise.all([
+      this.repo.getCase(caseId),
+      this.repo.listRuns(caseId),
+      this.repo.listAnnotations(caseId),
+      this.repo.listMeasurements(caseId),
+    ]);
+    return { summary, runs, annotations, measurements };
+  }
+
+  /** The given run, or the case's latest run with frames. */
+  private async resolveRun(caseId: string, runId: string | undefined): Promise<string> {
+    const runs = await this.repo.listRuns(caseId);
+    if (runId) {
+      if (!runs.some((r) => r.id === runId))
+        throw new NavApiError('not-found', `case ${caseId} has no run ${runId}`);
+      return runId;
+    }
+    const latest = [...runs].reverse().find((r) => r.frameCount > 0) ?? runs[runs.length - 1];
+    if (!latest) throw new NavApiError('not-found', `case ${caseId} has no recorded run`);
+    return latest.id;
+  }
+
+  private async startRun(p: ParsedParams<'run.start'>): Promise<RunStatus> {
+    const current = this.run?.status();
+    if (
+      this.starting ||
+      (current &&
+        (current.state === 'running' || current.state === 'starting' || current.state === 'stopping'))
+    ) {
+      throw new NavApiError('conflict', 'a run is already going; stop it first');
+    }
+    this.starting = true;
+    try {
+      await this.repo.getCase(p.caseId);
+      const source = await openSource(p.source, this.options.samplesRoot);
+      const stages = await this.stageFactory(source);
+      this.lastExecutionProvider = stages.depth.executionProvider;
+      const info = source.frames.info;
+      this.run = await LiveRun.start(
+        this.repo,
+        {
+          id: newId('run'),
+          caseId: p.caseId,
+          source: source.description,
+          startedAt: new Date().toISOString(),
+          durationS: 0,
+          frameCount: 0,
+          keyframeCount: 0,
+          fps: source.fps,
+          width: info.width,
+          height: info.height,
+          hasMesh: false,
+          state: 'recording',
+          camera: cameraOf(source.intrinsics),
+        },
+        source,
+        stages,
+        p.speed,
+        {
+          event: (e) => this.events.emit(e),
+          frame: (f) => this.frames.emit(f),
+          mesh: (u) => this.meshes.emit(u),
+        },
+      );
+      this.log('info', `run ${this.run.runId} started on ${source.description}`);
+      return this.run.status();
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  private async stopRun(): Promise<RunStatus> {
+    if (!this.run) return IDLE;
+    await this.run.stop();
+    return this.run.status();
+  }
+
+  private async exportMesh(p: ParsedParams<'export.mesh'>): Promise<Result<'export.mesh'>> {
+    const runId = await this.resolveRun(p.caseId, p.runId);
+    const jobId = newId('export');
+    const output =
+      p.outputPath ?? path.join(this.repo.caseFolder(p.caseId), 'exports', `${runId}.${p.format}`);
+    if (!path.isAbsolute(output))
+      throw new NavApiError('bad-request', `output path must be absolute: ${output}`);
+    const emit = (progress: number, stage: string, done = false, error: string | null = null): void =>
+      this.events.emit({
+        type: 'export',
+        jobId,
+        caseId: p.caseId,
+        format: p.format,
+        progress,
+        stage,
+        done,
+        outputPath: done && !error ? output : null,
+        error,
+      });
+    try {
+      const result = await exportMesh(this.repo.runFolder(p.caseId, runId), p.format, output, (f, s) =>
+        emit(f, s),
+      );
+      emit(1, 'done', true);
+      this.log('info', `exported ${p.format.toUpperCase()} to ${output}`);
+      return { jobId, format: p.format, outputPath: output, ...result };
+    } catch (err) {
+      emit(0, 'failed', true, (err as Error).message);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * A run's folder: the reconstruction output contract (trajectory.txt, mesh.ply, depth/NNNNNN.png,
+ * report.json; docs/formats.md) plus what review needs to replay it in sync:
+ *   source.json   where the video frames come from (a dataset folder) and the camera
+ *   intrinsics.json  camera and depth PNG scale of depth/
+ *   frames.jsonl  one line per processed frame, appended as it happens (survives a crash):
+ *                 {"i":index,"t":seconds,"k":keyframe,"s":tracking state,"p":[16 pose values]|null,"d":has depth}
+ */
+import { existsSync } from 'node:fs';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import {
+  describeZodError,
+  sourceSchema,
+  trackingStateSchema,
+  type TimedPose,
+} from '../../shared/api/schemas.js';
+import { NavApiError } from '../../shared/api/nav-api.js';
+import type { DepthImage } from '../../shared/frames.js';
+import type { Mat4 } from '../../shared/math/mat4.js';
+import { frameFileName } from '../dataset/dataset.js';
+import { readDepthPng, writeDepthPng } from '../dataset/images.js';
+import { type DatasetIntrinsics, readIntrinsics, writeIntrinsics } from '../dataset/intrinsics.js';
+import type { TrackingState } from '../pipeline/events.js';
+
+export const sourceRecordSchema = z.object({
+  spec: sourceSchema,
+  /** Dataset folder holding the video frames (rgb/ or rgb.mp4). */
+  datasetRoot: z.string().nullable(),
+  description: z.string(),
+});
+export type SourceRecord = z.output<typeof sourceRecordSchema>;
+
+const frameLineSchema = z.object({
+  i: z.number().int().nonnegative(),
+  t: z.number().nonnegative(),
+  k: z.boolean(),
+  s: trackingStateSchema,
+  p: z.array(z.number()).length(16).nullable(),
+  d: z.boolean(),
+});
+export type FrameRecord = z.output<typeof frameLineSchema>;
+
+/** Depth PNG units per mm when the source has no scale of its own (0.02 mm steps, up to 1.3 m). */
+const DEFAULT_DEPTH_SCALE = 50;
+/** Pending depth writes allowed before the depth stage is made to wait (recording never drops). */
+const MAX_PENDING_WRITES = 16;
+
+export class RunFolderWriter {
+  private pending = 0;
+  private tail: Promise<void> = Promise.resolve();
+  private writeError: Error | null = null;
+  readonly intrinsics: DatasetIntrinsics;
+
+  private constructor(
+    readonly folder: string,
+    intrinsics: DatasetIntrinsics,
+  ) {
+    this.intrinsics = intrinsics;
+  }
+
+  static async create(
+    folder: string,
+    source: SourceRecord,
+    camera: Omit<DatasetIntrinsics, 'depth_scale'> & { depth_scale?: number },
+  ): Promise<RunFolderWriter> {
+    const intrinsics: DatasetIntrinsics = {
+      ...camera,
+      depth_scale: camera.depth_scale ?? DEFAULT_DEPTH_SCALE,
+    };
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(path.join(folder, 'depth'), { recursive: true });
+    await writeFile(path.join(folder, 'source.json'), JSON.stringify(source, null, 1));
+    await writeIntrinsics(path.join(folder, 'intrinsics.json'), intrinsics);
+    await writeFile(path.join(folder, 'frames.jsonl'), '');
+    return new RunFolderWriter(folder, intrinsics);
+  }
+
+  /** Queues a depth map; resolves at once unless too many writes are pending (back-pressure, no drop). */
+  async writeDepth(index: number, depth: DepthImage): Promise<void> {
+    if (this.writeError) throw this.writeError;
+    this.pending++;
+    const copy: DepthImage = { width: depth.width, height: depth.height, data: depth.data.slice() };
+    this.tail = this.tail.then(async () => {
+      try {
+        await writeDepthPng(
+          path.join(this.folder, 'depth', frameFileName(index)),
+          copy,
+          this.intrinsics.depth_scale,
+        );
+      } catch (err) {
+        this.writeError ??= err as Error;
+      } finally {
+        this.pending--;
+      }
+    });
+    if (this.pending > MAX_PENDING_WRITES) await this.tail;
+  }
+
+  async appendFrame(record: FrameRecord): Promise<void> {
+    await appendFile(path.join(this.folder, 'frames.jsonl'), JSON.stringify(record) + '\n');
+  }
+
+  /** Waits for queued depth writes; throws the first write error. */
+  async flush(): Promise<void> {
+    await this.tail;
+    if (this.writeError) throw this.writeError;
+  }
+}
+
+export interface RunFolder {
+  folder: string;
+  source: SourceRecord;
+  intrinsics: DatasetIntrinsics;
+  frames: FrameRecord[];
+}
+
+export async function readRunFolder(folder: string): Promise<RunFolder> {
+  const sourceFile = path.join(folder, 'source.json');
+  if (!existsSync(sourceFile)) throw new NavApiError('not-found', `${folder}: run has no source.json`);
+  const source = sourceRecordSchema.safeParse(JSON.parse(await readFile(sourceFile, 'utf8')));
+  if (!source.success) throw new NavApiError('internal', describeZodError(source.error, sourceFile));
+  const intrinsics = await readIntrinsics(path.join(folder, 'intrinsics.json'));
+  const frames: FrameRecord[] = [];
+  const framesFile = path.join(folder, 'frames.jsonl');
+  const lines = existsSync(framesFile) ? (await readFile(framesFile, 'utf8')).split('\n') : [];
+  lines.forEach((line, n) => {
+    if (line.trim() === '') return;
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch {
+      // A crash can cut the last line short; every complete line before it is kept.
+      if (n >= lines.length - 2) return;
+      throw new NavApiError('internal', `${framesFile}:${n + 1}: not valid JSON`);
+    }
+    const parsed = frameLineSchema.safeParse(json);
+    if (!parsed.success)
+      throw new NavApiError('internal', describeZodError(parsed.error, `${framesFile}:${n + 1}`));
+    frames.push(parsed.data);
+  });
+  return { folder, source: source.data, intrinsics, frames };
+}
+
+/** The processed frame nearest to a time (frames are in time order). */
+export function nearestFrame(frames: readonly FrameRecord[], timeS: number): FrameRecord | null {
+  if (frames.length === 0) return null;
+  let lo = 0;
+  let hi = frames.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (frames[mid]!.t < timeS) lo = mid + 1;
+    else hi = mid;
+  }
+  const after = frames[lo]!;
+  const before = frames[lo - 1];
+  return before && timeS - before.t <= after.t - timeS ? before : after;
+}
+
+export async function readRunDepth(run: RunFolder, index: number): Promise<DepthImage | null> {
+  const file = path.join(run.folder, 'depth', frameFileName(index));
+  return existsSync(file) ? readDepthPng(file, run.intrinsics.depth_scale) : null;
+}
+
+export function trajectoryOf(run: RunFolder): TimedPose[] {
+  return run.frames
+    .filter((f): f is FrameRecord & { p: number[] } => f.p !== null)
+    .map((f) => ({ frameId: f.i, timeS: f.t, pose: f.p, isKeyframe: f.k }));
+}
+
+export function poseToArray(pose: Mat4 | null): number[] | null {
+  return pose ? Array.from(pose) : null;
+}
+
+export function trackingStateOf(record: FrameRecord): TrackingState {
+  return record.s;
+}

@@ -1,0 +1,230 @@
+/**
+ * Electron main process: single instance, the app protocol and security policy, the engine process
+ * under supervision, the IPC bridge of NavApi, windows (main + optional OR monitor), menu and dialogs.
+ * Main itself does no heavy work: frames go from the engine process straight to the windows over
+ * MessagePorts.
+ */
+import {
+  BrowserWindow,
+  Menu,
+  MessageChannelMain,
+  app,
+  dialog,
+  ipcMain,
+  screen,
+  session,
+  type IpcMainInvokeEvent,
+} from 'electron';
+import { parseParams } from '../shared/api/nav-api.js';
+import type { NavEvent, SourceSpec } from '../shared/api/schemas.js';
+import { checkExportPath, exportMeshDialogOptions, openDatasetDialogOptions, openVideoDialogOptions } from './dialogs.js';
+import { forkElectronEngineChild } from './engine-child-electron.js';
+import { EngineSupervisor } from './engine-supervisor.js';
+import { EVENT_CHANNEL, STREAM_PORT_CHANNEL } from './ipc/channels.js';
+import { NAV_CONTRACT } from './ipc/nav-contract.js';
+import type { SenderInfo } from './ipc/router.js';
+import { trustedSenderPolicy } from './ipc/sender.js';
+import { buildMenuTemplate } from './menu.js';
+import { NavBridge } from './nav-bridge.js';
+import { resolveAppPaths } from './resources.js';
+import { APP_ENTRY_URL } from './security/app-protocol.js';
+import { mainWindowOptions, orMonitorWindowOptions, pickOrMonitorDisplay } from './security/window-options.js';
+import { hardenSession, lockDownWebContents, registerAppScheme } from './session-policy.js';
+
+const PRODUCT_NAME = 'NavWS';
+const log = (line: string): void => console.error(`[navws main] ${line}`);
+
+const paths = resolveAppPaths({ isPackaged: app.isPackaged, appPath: app.getAppPath(), resourcesPath: process.resourcesPath });
+const development = !app.isPackaged;
+
+interface WindowEntry {
+  win: BrowserWindow;
+  portId: number | null;
+}
+const windows = new Map<number, WindowEntry>();
+const trustedIds = new Set<number>();
+let mainWindow: BrowserWindow | null = null;
+let orMonitor: BrowserWindow | null = null;
+let nextPortId = 1;
+let quitting = false;
+
+function broadcast(event: NavEvent): void {
+  for (const { win } of windows.values()) if (!win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, event);
+}
+
+const bridge: NavBridge = new NavBridge({
+  engine: (method: string, args: unknown): Promise<unknown> => supervisor.request(method, args),
+  isTrustedSender: trustedSenderPolicy(trustedIds),
+  broadcast,
+  log,
+});
+
+const supervisor: EngineSupervisor = new EngineSupervisor({
+  spawn: () =>
+    forkElectronEngineChild({
+      entry: paths.engineEntry,
+      args: ['--cases', paths.casesRoot, '--samples', paths.samplesDir, '--models', paths.modelsDir, '--version', app.getVersion()],
+    }),
+  restore: (call): Promise<void> => bridge.restore(call),
+});
+supervisor.on('event', (event) => bridge.engineEvent(event));
+supervisor.on('crash', (crash) => {
+  log(`engine ${crash.reason} (code ${crash.code}, signal ${crash.signal}); restart in ${crash.restartInMs ?? 'never'} ms`);
+  bridge.engineCrashed(crash);
+});
+supervisor.on('restored', ({ restarts }) => bridge.engineRestored(restarts));
+supervisor.on('state', (state) => {
+  if (state === 'running') for (const entry of windows.values()) attachStream(entry);
+});
+supervisor.on('protocolError', log);
+
+/** A fresh MessagePort pair per window: one end to the engine, the other to the window's preload. */
+function attachStream(entry: WindowEntry): void {
+  if (entry.win.isDestroyed() || supervisor.state !== 'running') return;
+  if (entry.portId !== null) supervisor.post({ type: 'detach-frame-port', portId: entry.portId });
+  const { port1, port2 } = new MessageChannelMain();
+  const portId = nextPortId++;
+  if (!supervisor.post({ type: 'attach-frame-port', portId }, [port1])) return;
+  entry.portId = portId;
+  entry.win.webContents.postMessage(STREAM_PORT_CHANNEL, null, [port2]);
+}
+
+function senderOf(event: IpcMainInvokeEvent): SenderInfo {
+  const frame = event.senderFrame;
+  return { webContentsId: event.sender.id, frameUrl: frame?.url ?? null, isMainFrame: !!frame && frame.parent === null };
+}
+
+function openWindow(options: Electron.BrowserWindowConstructorOptions, hash: string): BrowserWindow {
+  const win = new BrowserWindow(options);
+  const id = win.webContents.id;
+  const entry: WindowEntry = { win, portId: null };
+  windows.set(id, entry);
+  trustedIds.add(id);
+  win.once('ready-to-show', () => win.show());
+  win.webContents.on('did-finish-load', () => attachStream(entry));
+  win.on('closed', () => {
+    if (entry.portId !== null) supervisor.post({ type: 'detach-frame-port', portId: entry.portId });
+    windows.delete(id);
+    trustedIds.delete(id);
+  });
+  void win.loadURL(hash ? `${APP_ENTRY_URL}#${hash}` : APP_ENTRY_URL);
+  return win;
+}
+
+async function withCase(action: (caseId: string) => Promise<void>): Promise<void> {
+  const caseId = bridge.currentCaseId;
+  if (!caseId) {
+    await dialog.showMessageBox({ type: 'info', message: 'Open or create a case first.', buttons: ['OK'] });
+    return;
+  }
+  try {
+    await action(caseId);
+  } catch (err) {
+    dialog.showErrorBox(PRODUCT_NAME, err instanceof Error ? err.message : String(err));
+  }
+}
+
+async function startRun(source: SourceSpec): Promise<void> {
+  await withCase(async (caseId) => {
+    await supervisor.request('run.start', parseParams('run.start', { caseId, source }));
+  });
+}
+
+const menuActions = {
+  openVideo: () =>
+    void (async () => {
+      const r = await dialog.showOpenDialog(openVideoDialogOptions());
+      if (!r.canceled && r.filePaths[0]) await startRun({ kind: 'file', path: r.filePaths[0] });
+    })(),
+  openDataset: () =>
+    void (async () => {
+      const r = await dialog.showOpenDialog(openDatasetDialogOptions());
+      if (!r.canceled && r.filePaths[0]) await startRun({ kind: 'file', path: r.filePaths[0] });
+    })(),
+  exportMesh: () =>
+    void withCase(async (caseId) => {
+      const r = await dialog.showSaveDialog(exportMeshDialogOptions(app.getPath('documents'), `navws-${caseId}`));
+      if (r.canceled || !r.filePath) return;
+      const picked = checkExportPath(r.filePath);
+      if (!picked.ok) throw new Error(picked.reason);
+      // Progress and the result reach the UI as ordinary `export` events.
+      await supervisor.request('export.mesh', parseParams('export.mesh', { caseId, format: picked.format, outputPath: picked.outputPath }));
+    }),
+  toggleOrMonitor: () => {
+    if (orMonitor && !orMonitor.isDestroyed()) {
+      orMonitor.close();
+      return;
+    }
+    const display = pickOrMonitorDisplay(screen.getAllDisplays(), screen.getPrimaryDisplay().id);
+    if (!display) {
+      void dialog.showMessageBox({ type: 'info', message: 'No second display is connected for the OR monitor.', buttons: ['OK'] });
+      return;
+    }
+    orMonitor = openWindow(orMonitorWindowOptions({ preloadPath: paths.preloadPath, iconPath: paths.iconPath, bounds: display.bounds }), 'or-monitor');
+    orMonitor.on('closed', () => (orMonitor = null));
+  },
+  restartEngine: () => {
+    if (supervisor.state === 'failed' || supervisor.state === 'stopped') {
+      supervisor.start().catch((err: Error) => log(`engine restart failed: ${err.message}`));
+    } else {
+      supervisor.killForRestart();
+    }
+  },
+  about: () =>
+    void dialog.showMessageBox({
+      type: 'info',
+      title: `About ${PRODUCT_NAME}`,
+      message: `${PRODUCT_NAME} ${app.getVersion()}`,
+      detail: `Surgical navigation workstation.\nElectron ${process.versions.electron}, Chromium ${process.versions.chrome}, Node ${process.versions.node}.\nEngine: ${supervisor.state}${supervisor.pid ? ` (pid ${supervisor.pid})` : ''}.`,
+      buttons: ['OK'],
+    }),
+};
+
+function start(): void {
+  hardenSession(session.defaultSession, paths.rendererDir, log);
+  for (const channel of Object.keys(NAV_CONTRACT)) {
+    ipcMain.handle(channel, (event, payload: unknown) => bridge.invoke(senderOf(event), channel, payload));
+  }
+  Menu.setApplicationMenu(
+    Menu.buildFromTemplate(buildMenuTemplate(menuActions, { platform: process.platform, development, productName: PRODUCT_NAME })),
+  );
+  mainWindow = openWindow(mainWindowOptions({ preloadPath: paths.preloadPath, iconPath: paths.iconPath, devTools: development }), '');
+  mainWindow.on('closed', () => (mainWindow = null));
+  screen.on('display-removed', () => {
+    if (orMonitor && !orMonitor.isDestroyed() && !pickOrMonitorDisplay(screen.getAllDisplays(), screen.getPrimaryDisplay().id)) {
+      orMonitor.close();
+    }
+  });
+  supervisor.start().catch((err: Error) => {
+    log(`engine did not start: ${err.message}`);
+    broadcast({ type: 'engine', state: 'down', message: `The processing engine did not start: ${err.message}` });
+  });
+}
+
+// Security settings that must precede 'ready'.
+app.enableSandbox();
+registerAppScheme();
+lockDownWebContents(log);
+
+if (!app.requestSingleInstanceLock()) {
+  // Another NavWS owns the engine and the case store; hand over to it.
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    if (!mainWindow) return;
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.focus();
+  });
+  app.on('window-all-closed', () => app.quit());
+  app.on('before-quit', (event) => {
+    if (quitting || supervisor.state === 'idle' || supervisor.state === 'stopped') return;
+    // Let the engine close the case store and finish the recording before the app exits.
+    event.preventDefault();
+    quitting = true;
+    void supervisor.stop().finally(() => app.quit());
+  });
+  app.whenReady().then(start, (err: Error) => {
+    log(`startup failed: ${err.message}`);
+    app.exit(1);
+  });
+}

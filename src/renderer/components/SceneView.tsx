@@ -1,0 +1,465 @@
+/**
+ * The 3D scene (Babylon.js): the fused surface as one mesh per block (a changed block replaces only its
+ * own mesh), the camera trajectory as a green line, the current camera frustum, an optional point cloud
+ * of the current keyframe, and measurement points picked on the surface. Rendering happens only when
+ * something changed or the user is moving the view, so an idle scene costs nothing.
+ */
+import { useEffect, useImperativeHandle, useRef, type Ref } from 'react';
+import { Engine } from '@babylonjs/core/Engines/engine.js';
+import { Scene } from '@babylonjs/core/scene.js';
+import { ArcRotateCamera } from '@babylonjs/core/Cameras/arcRotateCamera.js';
+import { HemisphericLight } from '@babylonjs/core/Lights/hemisphericLight.js';
+import { StandardMaterial } from '@babylonjs/core/Materials/standardMaterial.js';
+import { Color3, Color4 } from '@babylonjs/core/Maths/math.color.js';
+import { Vector3 } from '@babylonjs/core/Maths/math.vector.js';
+import { Mesh } from '@babylonjs/core/Meshes/mesh.js';
+import { VertexData } from '@babylonjs/core/Meshes/mesh.vertexData.js';
+import { CreateLineSystem, CreateLines } from '@babylonjs/core/Meshes/Builders/linesBuilder.js';
+import { CreateSphere } from '@babylonjs/core/Meshes/Builders/sphereBuilder.js';
+import { TransformNode } from '@babylonjs/core/Meshes/transformNode.js';
+import type { LinesMesh } from '@babylonjs/core/Meshes/linesMesh.js';
+import type { AbstractMesh } from '@babylonjs/core/Meshes/abstractMesh.js';
+import { RegisterRay } from '@babylonjs/core/Culling/ray.pure.js';
+import type { FrameBundle, MeshBlocksUpdate } from '../../shared/api/binary.js';
+import type { CameraInfo } from '../../shared/api/schemas.js';
+import { backproject } from '../../shared/camera.js';
+import {
+  fromBabylonPoint,
+  poseToBabylon,
+  toBabylonIndices,
+  toBabylonPoint,
+  toBabylonPositions,
+} from '../lib/coords.js';
+
+// scene.pick() is installed by this registration; the bundler would drop a bare side-effect import
+// because the package declares itself free of side effects.
+RegisterRay();
+
+export type Vec3 = [number, number, number];
+
+export interface SceneHandle {
+  applyMesh(update: MeshBlocksUpdate): void;
+  setTrajectory(positions: Vec3[]): void;
+  appendTrajectory(position: Vec3): void;
+  /** Frustum (and, for keyframes with depth, the point cloud) of the frame shown now. */
+  showCamera(frame: FrameBundle, camera: CameraInfo | null): void;
+  setMeasurePoints(points: Vec3[]): void;
+  frameAll(): void;
+  clear(): void;
+}
+
+interface Props {
+  ref?: Ref<SceneHandle>;
+  follow: boolean;
+  pointCloud: boolean;
+  /** Called with a surface point (world mm) when the user clicks the surface (without dragging). */
+  onPick?: (point: Vec3) => void;
+  label: string;
+}
+
+const BACKGROUND = new Color4(0.03, 0.04, 0.06, 1);
+const TRAJECTORY_GREEN = new Color3(0.1, 1, 0.25);
+const FRUSTUM_COLOR = new Color3(1, 0.85, 0.2);
+const FRUSTUM_DEPTH_MM = 12;
+
+class SceneController {
+  readonly engine: Engine;
+  readonly scene: Scene;
+  readonly camera: ArcRotateCamera;
+  private readonly surfaceMaterial: StandardMaterial;
+  private readonly blocks = new Map<string, Mesh>();
+  private trajectory: Vec3[] = [];
+  private trajectoryLine: Mesh | null = null;
+  private trajectoryDirty = false;
+  private readonly frustumNode: TransformNode;
+  private frustum: LinesMesh | null = null;
+  private frustumKey = '';
+  private cloud: Mesh | null = null;
+  private readonly cloudMaterial: StandardMaterial;
+  private measure: Mesh[] = [];
+  private activeUntil = 0;
+  private framed = false;
+  follow = false;
+  pointCloud = false;
+  private lastPose: { position: Vector3; forward: Vector3; up: Vector3 } | null = null;
+
+  constructor(canvas: HTMLCanvasElement) {
+    this.engine = new Engine(
+      canvas,
+      true,
+      { preserveDrawingBuffer: false, stencil: false, antialias: true },
+      false,
+    );
+    this.scene = new Scene(this.engine);
+    this.scene.clearColor = BACKGROUND;
+    this.scene.skipPointerMovePicking = true;
+    this.camera = new ArcRotateCamera('view', -Math.PI / 2, Math.PI / 2.4, 150, Vector3.Zero(), this.scene);
+    this.camera.minZ = 0.5;
+    this.camera.maxZ = 10000;
+    this.camera.wheelDeltaPercentage = 0.02;
+    this.camera.panningSensibility = 20;
+    this.camera.lowerRadiusLimit = 5;
+    this.camera.attachControl(true);
+    const light = new HemisphericLight('light', new Vector3(0, 1, -0.3), this.scene);
+    light.intensity = 1.1;
+    light.groundColor = new Color3(0.35, 0.35, 0.4);
+    this.surfaceMaterial = new StandardMaterial('surface', this.scene);
+    this.surfaceMaterial.backFaceCulling = false;
+    this.surfaceMaterial.twoSidedLighting = true;
+    this.surfaceMaterial.specularColor = new Color3(0.08, 0.08, 0.08);
+    this.cloudMaterial = new StandardMaterial('cloud', this.scene);
+    this.cloudMaterial.pointsCloud = true;
+    this.cloudMaterial.pointSize = 2;
+    this.cloudMaterial.disableLighting = true;
+    this.cloudMaterial.emissiveColor = Color3.White();
+    this.frustumNode = new TransformNode('frustum-node', this.scene);
+    for (const type of ['pointerdown', 'pointermove', 'wheel', 'keydown']) {
+      canvas.addEventListener(type, () => this.touch(1500), { passive: true });
+    }
+    this.engine.runRenderLoop(() => {
+      if (this.trajectoryDirty) this.rebuildTrajectory();
+      if (performance.now() < this.activeUntil) this.scene.render();
+    });
+  }
+
+  /** Keep rendering for a while (camera inertia, data just changed). */
+  touch(ms = 100): void {
+    this.activeUntil = Math.max(this.activeUntil, performance.now() + ms);
+  }
+
+  applyMesh(update: MeshBlocksUpdate): void {
+    if (update.reset) {
+      const keep = new Set(update.changed.map((b) => b.key));
+      for (const [key, mesh] of this.blocks) {
+        if (!keep.has(key)) {
+          mesh.dispose();
+          this.blocks.delete(key);
+        }
+      }
+    }
+    for (const key of update.removed) {
+      this.blocks.get(key)?.dispose();
+      this.blocks.delete(key);
+    }
+    for (const { key, mesh } of update.changed) {
+      this.blocks.get(key)?.dispose();
+      this.blocks.delete(key);
+      if (mesh.indices.length === 0) continue;
+      const data = new VertexData();
+      data.positions = toBabylonPositions(mesh.positions);
+      data.indices = toBabylonIndices(mesh.indices);
+      const normals = new Float32Array(data.positions.length);
+      VertexData.ComputeNormals(data.positions, data.indices, normals);
+      data.normals = normals;
+      if (mesh.colors) {
+        const colors = new Float32Array((mesh.colors.length / 3) * 4);
+        for (let i = 0, j = 0; i < mesh.colors.length; i += 3, j += 4) {
+          colors[j] = mesh.colors[i]! / 255;
+          colors[j + 1] = mesh.colors[i + 1]! / 255;
+          colors[j + 2] = mesh.colors[i + 2]! / 255;
+          colors[j + 3] = 1;
+        }
+        data.colors = colors;
+      }
+      const block = new Mesh(`block:${key}`, this.scene);
+      data.applyToMesh(block, false);
+      block.material = this.surfaceMaterial;
+      block.metadata = { surface: true };
+      block.freezeWorldMatrix();
+      this.blocks.set(key, block);
+    }
+    if (!this.framed && this.blocks.size > 0) this.frameAll();
+    this.touch();
+  }
+
+  setTrajectory(points: Vec3[]): void {
+    this.trajectory = points.slice();
+    this.trajectoryDirty = true;
+    this.touch();
+  }
+
+  appendTrajectory(p: Vec3): void {
+    this.trajectory.push(p);
+    this.trajectoryDirty = true;
+    this.touch();
+  }
+
+  private rebuildTrajectory(): void {
+    this.trajectoryDirty = false;
+    this.trajectoryLine?.dispose();
+    this.trajectoryLine = null;
+    if (this.trajectory.length < 2) return;
+    // A thin ribbon of tubes would cost a rebuild per frame; lines with a bright colour and a second,
+    // offset copy read as a ~2 px line at a distance.
+    const points = this.trajectory.map(toBabylonPoint);
+    const line = CreateLines('trajectory', { points, updatable: false }, this.scene);
+    line.color = TRAJECTORY_GREEN;
+    line.isPickable = false;
+    const halo = CreateLines(
+      'trajectory-halo',
+      { points: points.map((p) => p.add(new Vector3(0.15, 0.15, 0))) },
+      this.scene,
+    );
+    halo.color = TRAJECTORY_GREEN;
+    halo.isPickable = false;
+    halo.parent = line;
+    this.trajectoryLine = line;
+    if (!this.framed && this.blocks.size === 0) this.frameAll();
+  }
+
+  showCamera(frame: FrameBundle, camera: CameraInfo | null): void {
+    if (!frame.pose) {
+      this.frustumNode.setEnabled(false);
+      this.touch();
+      return;
+    }
+    const { width, height } = frame.rgb;
+    const k = camera ?? {
+      width,
+      height,
+      fx: width * 0.8,
+      fy: width * 0.8,
+      cx: (width - 1) / 2,
+      cy: (height - 1) / 2,
+    };
+    const key = `${k.width}x${k.height}:${k.fx}:${k.fy}:${k.cx}:${k.cy}`;
+    if (key !== this.frustumKey) {
+      this.frustum?.dispose();
+      const z = FRUSTUM_DEPTH_MM;
+      const corners = [
+        backproject(k, -0.5, -0.5, z),
+        backproject(k, k.width - 0.5, -0.5, z),
+        backproject(k, k.width - 0.5, k.height - 0.5, z),
+        backproject(k, -0.5, k.height - 0.5, z),
+      ].map((c) => toBabylonPoint(c));
+      const o = Vector3.Zero();
+      const lines = [
+        [o, corners[0]!],
+        [o, corners[1]!],
+        [o, corners[2]!],
+        [o, corners[3]!],
+        [corners[0]!, corners[1]!, corners[2]!, corners[3]!, corners[0]!],
+        // A tick on the image's top edge shows which way is up in the video.
+        [
+          corners[0]!.add(corners[1]!).scale(0.5),
+          corners[0]!
+            .add(corners[1]!)
+            .scale(0.5)
+            .add(new Vector3(0, 2.5, 0)),
+        ],
+      ];
+      this.frustum = CreateLineSystem('frustum', { lines }, this.scene);
+      this.frustum.color = FRUSTUM_COLOR;
+      this.frustum.isPickable = false;
+      this.frustum.parent = this.frustumNode;
+      this.frustumKey = key;
+    }
+    const { position, rotation } = poseToBabylon(frame.pose);
+    this.frustumNode.setEnabled(true);
+    this.frustumNode.position = position;
+    this.frustumNode.rotationQuaternion = rotation;
+    const forward = toBabylonPoint([frame.pose[2]!, frame.pose[6]!, frame.pose[10]!]);
+    const up = toBabylonPoint([-frame.pose[1]!, -frame.pose[5]!, -frame.pose[9]!]);
+    this.lastPose = { position, forward, up };
+    if (this.follow) this.followCamera();
+    if (this.pointCloud && frame.isKeyframe && frame.depth) this.showPointCloud(frame, k);
+    if (!this.pointCloud && this.cloud) {
+      this.cloud.dispose();
+      this.cloud = null;
+    }
+    this.touch();
+  }
+
+  followCamera(): void {
+    const p = this.lastPose;
+    if (!p) return;
+    // Just behind and above the endoscope tip, looking where it looks.
+    const eye = p.position.subtract(p.forward.scale(35)).add(p.up.scale(12));
+    this.camera.setTarget(p.position.add(p.forward.scale(40)));
+    this.camera.setPosition(eye);
+    this.touch();
+  }
+
+  private showPointCloud(frame: FrameBundle, k: CameraInfo): void {
+    const depth = frame.depth!;
+    const pose = frame.pose!;
+    const step = 4;
+    const positions: number[] = [];
+    const colors: number[] = [];
+    for (let v = 0; v < depth.height; v += step) {
+      for (let u = 0; u < depth.width; u += step) {
+        const i = v * depth.width + u;
+        const d = depth.data[i]!;
+        if (!(d > 0)) continue;
+        const c = backproject(k, u, v, d);
+        const x = pose[0]! * c[0] + pose[1]! * c[1] + pose[2]! * c[2] + pose[3]!;
+        const y = pose[4]! * c[0] + pose[5]! * c[1] + pose[6]! * c[2] + pose[7]!;
+        const z = pose[8]! * c[0] + pose[9]! * c[1] + pose[10]! * c[2] + pose[11]!;
+        positions.push(x, -y, z);
+        colors.push(
+          frame.rgb.data[i * 3]! / 255,
+          frame.rgb.data[i * 3 + 1]! / 255,
+          frame.rgb.data[i * 3 + 2]! / 255,
+          1,
+        );
+      }
+    }
+    this.cloud?.dispose();
+    const cloud = new Mesh('keyframe-cloud', this.scene);
+    const data = new VertexData();
+    data.positions = positions;
+    data.colors = colors;
+    data.indices = positions.map((_, i) => i).slice(0, positions.length / 3);
+    data.applyToMesh(cloud);
+    cloud.material = this.cloudMaterial;
+    cloud.isPickable = false;
+    this.cloud = cloud;
+  }
+
+  setMeasurePoints(points: Vec3[]): void {
+    for (const m of this.measure) m.dispose();
+    this.measure = [];
+    const bp = points.map(toBabylonPoint);
+    for (const p of bp) {
+      const s = CreateSphere('measure-point', { diameter: 1.6, segments: 12 }, this.scene);
+      s.position = p;
+      s.isPickable = false;
+      const mat = new StandardMaterial('measure-mat', this.scene);
+      mat.emissiveColor = new Color3(1, 0.2, 0.9);
+      mat.disableLighting = true;
+      s.material = mat;
+      this.measure.push(s);
+    }
+    if (bp.length === 2) {
+      const line = CreateLines('measure-line', { points: bp }, this.scene);
+      line.color = new Color3(1, 0.2, 0.9);
+      line.isPickable = false;
+      this.measure.push(line);
+    }
+    this.touch();
+  }
+
+  frameAll(): void {
+    const meshes = [...this.blocks.values()];
+    let min: Vector3 | null = null;
+    let max: Vector3 | null = null;
+    for (const m of meshes) {
+      const b = m.getBoundingInfo().boundingBox;
+      min = min ? Vector3.Minimize(min, b.minimumWorld) : b.minimumWorld.clone();
+      max = max ? Vector3.Maximize(max, b.maximumWorld) : b.maximumWorld.clone();
+    }
+    for (const p of this.trajectory.map(toBabylonPoint)) {
+      min = min ? Vector3.Minimize(min, p) : p.clone();
+      max = max ? Vector3.Maximize(max, p) : p.clone();
+    }
+    if (!min || !max) return;
+    const center = min.add(max).scale(0.5);
+    const size = Math.max(10, max.subtract(min).length());
+    this.camera.setTarget(center);
+    // Seen from behind the first camera (world origin), the way the endoscope saw the scene.
+    this.camera.alpha = -Math.PI / 2;
+    this.camera.beta = Math.PI / 2.6;
+    this.camera.radius = size * 1.1;
+    this.framed = true;
+    this.touch(200);
+  }
+
+  pick(x: number, y: number): Vec3 | null {
+    const hit = this.scene.pick(
+      x,
+      y,
+      (m: AbstractMesh) => (m.metadata as { surface?: boolean } | null)?.surface === true,
+    );
+    return hit?.hit && hit.pickedPoint ? fromBabylonPoint(hit.pickedPoint) : null;
+  }
+
+  clear(): void {
+    for (const m of this.blocks.values()) m.dispose();
+    this.blocks.clear();
+    this.trajectory = [];
+    this.trajectoryDirty = true;
+    this.frustumNode.setEnabled(false);
+    this.cloud?.dispose();
+    this.cloud = null;
+    this.setMeasurePoints([]);
+    this.framed = false;
+    this.lastPose = null;
+    this.touch();
+  }
+
+  dispose(): void {
+    this.engine.stopRenderLoop();
+    this.scene.dispose();
+    this.engine.dispose();
+  }
+}
+
+export function SceneView({ ref, follow, pointCloud, onPick, label }: Props) {
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const controller = useRef<SceneController | null>(null);
+  const onPickRef = useRef(onPick);
+  onPickRef.current = onPick;
+
+  useEffect(() => {
+    const canvas = canvasRef.current!;
+    const c = new SceneController(canvas);
+    controller.current = c;
+    const resize = new ResizeObserver(() => {
+      c.engine.resize();
+      c.touch();
+    });
+    resize.observe(canvas);
+    let down: { x: number; y: number } | null = null;
+    const onDown = (e: PointerEvent): void => {
+      down = { x: e.offsetX, y: e.offsetY };
+    };
+    const onUp = (e: PointerEvent): void => {
+      if (!down || Math.hypot(e.offsetX - down.x, e.offsetY - down.y) > 4) return;
+      down = null;
+      if (!onPickRef.current) return;
+      const p = c.pick(e.offsetX, e.offsetY);
+      if (p) onPickRef.current(p);
+    };
+    canvas.addEventListener('pointerdown', onDown);
+    canvas.addEventListener('pointerup', onUp);
+    return () => {
+      resize.disconnect();
+      canvas.removeEventListener('pointerdown', onDown);
+      canvas.removeEventListener('pointerup', onUp);
+      c.dispose();
+      controller.current = null;
+    };
+  }, []);
+
+  useEffect(() => {
+    if (!controller.current) return;
+    controller.current.follow = follow;
+    if (follow) controller.current.followCamera();
+  }, [follow]);
+
+  useEffect(() => {
+    if (controller.current) controller.current.pointCloud = pointCloud;
+  }, [pointCloud]);
+
+  useImperativeHandle(ref, () => ({
+    applyMesh: (u) => controller.current?.applyMesh(u),
+    setTrajectory: (p) => controller.current?.setTrajectory(p),
+    appendTrajectory: (p) => controller.current?.appendTrajectory(p),
+    showCamera: (f, k) => controller.current?.showCamera(f, k),
+    setMeasurePoints: (p) => controller.current?.setMeasurePoints(p),
+    frameAll: () => controller.current?.frameAll(),
+    clear: () => controller.current?.clear(),
+  }));
+
+  return (
+    <section className="panel scene-panel" aria-label={label}>
+      <canvas
+        ref={canvasRef}
+        className="scene-canvas"
+        data-testid="scene-canvas"
+        tabIndex={0}
+        aria-label="3D scene: drag to orbit, wheel to zoom"
+      />
+    </section>
+  );
+}

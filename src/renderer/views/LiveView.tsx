@@ -1,0 +1,160 @@
+/** Intraoperative view: video with depth overlay beside the growing 3D scene. */
+import { useEffect, useRef, useState } from 'react';
+import type { NavApi } from '../../shared/api/nav-api.js';
+import type { CameraInfo, CaseSummary, RunStatus, SourceInfo, SourceSpec } from '../../shared/api/schemas.js';
+import { SceneView, type SceneHandle } from '../components/SceneView.js';
+import { VideoDepthView, type VideoDepthHandle } from '../components/VideoDepthView.js';
+import { useKeys } from '../lib/use-keys.js';
+
+interface Props {
+  api: NavApi;
+  active: boolean;
+  currentCase: CaseSummary | null;
+  run: RunStatus | null;
+  onError(message: string): void;
+}
+
+const sourceKey = (s: SourceSpec): string => JSON.stringify(s);
+
+export function LiveView({ api, active, currentCase, run, onError }: Props) {
+  const video = useRef<VideoDepthHandle>(null);
+  const scene = useRef<SceneHandle>(null);
+  const [sources, setSources] = useState<SourceInfo[]>([]);
+  const [source, setSource] = useState<string>('');
+  const [overlay, setOverlay] = useState(true);
+  const [opacity, setOpacity] = useState(0.55);
+  const [follow, setFollow] = useState(false);
+  const [pointCloud, setPointCloud] = useState(false);
+  const camera = useRef<CameraInfo | null>(null);
+  camera.current = run?.camera ?? null;
+  const runId = useRef<string | null>(null);
+  const running = run?.state === 'running' || run?.state === 'starting' || run?.state === 'stopping';
+
+  useEffect(() => {
+    if (!active) return;
+    api
+      .call('sources.list', {})
+      .then((list) => {
+        setSources(list);
+        setSource(
+          (s) => s || (list.find((x) => x.available) ? sourceKey(list.find((x) => x.available)!.source) : ''),
+        );
+      })
+      .catch((e: Error) => onError(e.message));
+  }, [api, active, onError]);
+
+  useEffect(() => {
+    // A new run starts from an empty scene.
+    if (run?.runId && run.runId !== runId.current) {
+      runId.current = run.runId;
+      scene.current?.clear();
+      video.current?.clear();
+    }
+  }, [run?.runId]);
+
+  useEffect(() => {
+    const offFrame = api.onFrame((frame) => {
+      video.current?.show(frame);
+      scene.current?.showCamera(frame, camera.current);
+      if (frame.pose) scene.current?.appendTrajectory([frame.pose[3]!, frame.pose[7]!, frame.pose[11]!]);
+    });
+    const offMesh = api.onMesh((update) => scene.current?.applyMesh(update));
+    return () => {
+      offFrame();
+      offMesh();
+    };
+  }, [api]);
+
+  const start = (): void => {
+    if (!currentCase || !source || running) return;
+    api
+      .call('run.start', { caseId: currentCase.id, source: JSON.parse(source) as SourceSpec })
+      .catch((e: Error) => onError(e.message));
+  };
+  const stop = (): void => {
+    if (!running) return;
+    api.call('run.stop', {}).catch((e: Error) => onError(e.message));
+  };
+
+  useKeys(active, {
+    r: start,
+    x: stop,
+    d: () => setOverlay((v) => !v),
+    f: () => setFollow((v) => !v),
+    p: () => setPointCloud((v) => !v),
+  });
+
+  return (
+    <div className="view live-view" hidden={!active}>
+      <div className="toolbar" role="toolbar" aria-label="Live controls">
+        <label>
+          Source
+          <select
+            value={source}
+            onChange={(e) => setSource(e.target.value)}
+            data-testid="source-select"
+            disabled={running}
+          >
+            {sources.map((s) => (
+              <option key={sourceKey(s.source)} value={sourceKey(s.source)} disabled={!s.available}>
+                {s.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button
+          type="button"
+          className="primary"
+          onClick={start}
+          disabled={!currentCase || !source || running}
+          data-testid="start-run"
+        >
+          <kbd>R</kbd> Start
+        </button>
+        <button type="button" className="danger" onClick={stop} disabled={!running} data-testid="stop-run">
+          <kbd>X</kbd> Stop
+        </button>
+        <span className="sep" />
+        <button
+          type="button"
+          aria-pressed={overlay}
+          onClick={() => setOverlay(!overlay)}
+          data-testid="toggle-overlay"
+        >
+          <kbd>D</kbd> Depth overlay
+        </button>
+        <label className="slider">
+          Opacity
+          <input
+            type="range"
+            min={0}
+            max={1}
+            step={0.05}
+            value={opacity}
+            onChange={(e) => setOpacity(Number(e.target.value))}
+            aria-label="Depth overlay opacity"
+            data-testid="overlay-opacity"
+          />
+        </label>
+        <button
+          type="button"
+          aria-pressed={follow}
+          onClick={() => setFollow(!follow)}
+          data-testid="toggle-follow"
+        >
+          <kbd>F</kbd> {follow ? 'Follow camera' : 'Free orbit'}
+        </button>
+        <button type="button" aria-pressed={pointCloud} onClick={() => setPointCloud(!pointCloud)}>
+          <kbd>P</kbd> Keyframe points
+        </button>
+        <span className="case-label">
+          {currentCase ? `Case: ${currentCase.title}` : 'No case open: create or open one first'}
+        </span>
+      </div>
+      <div className="split">
+        <VideoDepthView ref={video} overlay={overlay} opacity={opacity} label="Endoscope" smooth />
+        <SceneView ref={scene} follow={follow} pointCloud={pointCloud} label="3D reconstruction" />
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,89 @@
+/**
+ * Public API of the synthetic endoscopy phantom (see docs/phantom.md).
+ *
+ *   for await (const f of generatePhantom({ seed: 7, frames: 100 })) { f.rgb; f.depth; f.pose }
+ *   await writePhantomDataset('out/phantom', { seed: 7 });
+ *
+ * For training-data generation in quantity, construct a {@link Phantom} per seed and call
+ * renderFrame(i) directly (synchronous, any order).
+ */
+import { existsSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { DatasetWriter } from '../engine/dataset/dataset.js';
+import type { DatasetIntrinsics } from '../engine/dataset/intrinsics.js';
+import type { StampedPose } from '../engine/dataset/trajectory.js';
+import { writePly } from '../engine/formats/ply.js';
+import { Phantom, type PhantomFrame, type PhantomOptions } from './phantom.js';
+
+export { Phantom, resolvePhantomOptions } from './phantom.js';
+export type { PhantomFrame, PhantomOptions, ResolvedPhantomOptions } from './phantom.js';
+
+/** Renders the frames of one phantom sequence in order. */
+export async function* generatePhantom(options: PhantomOptions = {}): AsyncGenerator<PhantomFrame> {
+  const phantom = new Phantom(options);
+  for (let i = 0; i < phantom.frameCount; i++) {
+    yield phantom.renderFrame(i);
+    // Let I/O and other tasks run between frames when the consumer does not await anything.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+export interface PhantomDatasetSummary {
+  root: string;
+  frames: number;
+  intrinsics: DatasetIntrinsics;
+  meshVertices: number;
+  meshTriangles: number;
+  /** Wall-clock seconds spent rendering and writing. */
+  seconds: number;
+}
+
+export interface WritePhantomOptions {
+  /** Replace an existing dataset in `root` (only the dataset's own files are removed). */
+  overwrite?: boolean;
+  /** Called after each frame is written. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+const DATASET_ENTRIES = ['intrinsics.json', 'rgb', 'rgb.mp4', 'depth', 'groundtruth.txt', 'mesh.ply'];
+
+/**
+ * Writes a dataset folder (docs/formats.md): intrinsics.json, rgb/, depth/, groundtruth.txt and
+ * mesh.ply (the part of the ground-truth surface seen by at least one frame).
+ */
+export async function writePhantomDataset(
+  root: string,
+  options: PhantomOptions = {},
+  write: WritePhantomOptions = {},
+): Promise<PhantomDatasetSummary> {
+  const start = performance.now();
+  if (existsSync(root)) {
+    const present = (await readdir(root)).filter((e) => DATASET_ENTRIES.includes(e));
+    if (present.length > 0) {
+      if (!write.overwrite) throw new Error(`${root}: already holds a dataset (${present.join(', ')}); pass overwrite to replace it`);
+      for (const e of present) await rm(path.join(root, e), { recursive: true, force: true });
+    }
+  }
+  const phantom = new Phantom(options);
+  const writer = await DatasetWriter.create(root, phantom.intrinsics, true);
+  const poses: StampedPose[] = [];
+  for (let i = 0; i < phantom.frameCount; i++) {
+    const frame = phantom.renderFrame(i);
+    await writer.writeRgb(i, frame.rgb);
+    await writer.writeDepth(i, frame.depth);
+    poses.push({ timestamp: frame.timestamp, pose: frame.pose });
+    write.onProgress?.(i + 1, phantom.frameCount);
+  }
+  await writer.writeGroundTruth(poses);
+  const mesh = phantom.groundTruthMesh(true);
+  await writePly(path.join(root, 'mesh.ply'), mesh);
+  return {
+    root,
+    frames: phantom.frameCount,
+    intrinsics: phantom.intrinsics,
+    meshVertices: mesh.positions.length / 3,
+    meshTriangles: mesh.indices.length / 3,
+    seconds: (performance.now() - start) / 1000,
+  };
+}

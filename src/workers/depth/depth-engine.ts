@@ -1,0 +1,192 @@
+/**
+ * The depth + pose networks on onnxruntime-node, for one sequence at a time. Lives inside the depth
+ * worker (an onnxruntime session must stay on the thread that created it).
+ *
+ * Per frame: the frame is resampled into the planes of the pose pair's "current" half (which is also
+ * the depth graph's image input: a view, not a copy), the depth graph runs with the SAB memory the
+ * previous frame returned, its depth (mm, network size) is resized to the frame size, and the pose graph
+ * estimates T_prev_cur from the [previous, current] pair. The current half then moves into the previous
+ * half for the next frame.
+ */
+import * as ort from 'onnxruntime-node';
+import { type PinholeIntrinsics, validateIntrinsics } from '../../shared/camera.js';
+import { type DepthImage, type RgbImage, assertRgbImage } from '../../shared/frames.js';
+import { type Mat4, type Vec3, rigidFromRt } from '../../shared/math/mat4.js';
+import { so3Exp } from '../../shared/math/so3.js';
+import {
+  type ModelEntry,
+  type ModelManifest,
+  type SessionIo,
+  checkSessionIo,
+  loadManifest,
+  verifyModelFile,
+} from './manifest.js';
+import { type ProviderName, type ProviderRequest, providerCandidates } from './providers.js';
+import { RgbToPlanar, maskBlackBorder, resizeBilinear } from './resample.js';
+
+export interface DepthEngineOptions {
+  modelDir: string;
+  provider?: ProviderRequest;
+  /** onnxruntime intra-op threads (default 2). */
+  threads?: number;
+}
+
+export interface DepthEngineInfo {
+  executionProvider: ProviderName;
+  /** Why a requested GPU provider was not used (empty when none failed). */
+  warnings: string[];
+  inputWidth: number;
+  inputHeight: number;
+  depthRangeMm: [number, number];
+}
+
+export interface DepthResult {
+  depth: DepthImage;
+  /** T_prev_cur (pose of the current camera in the previous camera's frame, mm); null for the first frame. */
+  relativePose: Mat4 | null;
+}
+
+function sessionIo(s: ort.InferenceSession): SessionIo {
+  const shapes = new Map<string, readonly (number | string)[]>();
+  for (const m of s.inputMetadata) if (m.isTensor) shapes.set(m.name, m.shape);
+  return { inputNames: s.inputNames, outputNames: s.outputNames, inputShapes: shapes };
+}
+
+function specShape(entry: ModelEntry, name: string): number[] {
+  const spec = entry.inputs.find((t) => t.name === name);
+  if (!spec) throw new Error(`${entry.file}: manifest declares no input '${name}'`);
+  return spec.shape;
+}
+
+async function createSession(file: string, provider: ProviderName, threads: number): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(file, {
+      executionProviders: [provider],
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+    });
+  } catch (err) {
+    throw new Error(`${file}: onnxruntime cannot load the model with the ${provider} provider (${(err as Error).message})`);
+  }
+}
+
+export class DepthEngine {
+  private readonly toPlanar: RgbToPlanar;
+  /** [previous RGB planes, current RGB planes]: the pose graph's input; its second half feeds the depth graph. */
+  private readonly pair: Float32Array;
+  private readonly pairTensor: ort.Tensor;
+  private readonly imageTensor: ort.Tensor;
+  private readonly emptyMemory: ort.Tensor;
+  private memory: ort.Tensor;
+  private hasPrevious = false;
+
+  private constructor(
+    private readonly depthSession: ort.InferenceSession,
+    private readonly poseSession: ort.InferenceSession,
+    readonly info: DepthEngineInfo,
+    memoryShape: number[],
+  ) {
+    const { inputWidth: w, inputHeight: h } = info;
+    this.toPlanar = new RgbToPlanar(w, h);
+    this.pair = new Float32Array(6 * w * h);
+    this.pairTensor = new ort.Tensor('float32', this.pair, [1, 6, h, w]);
+    this.imageTensor = new ort.Tensor('float32', this.pair.subarray(3 * w * h), [1, 3, h, w]);
+    const slots = memoryShape.reduce((a, b) => a * b, 1);
+    this.emptyMemory = new ort.Tensor('float32', new Float32Array(slots), memoryShape);
+    this.memory = this.emptyMemory;
+  }
+
+  static async create(opts: DepthEngineOptions): Promise<DepthEngine> {
+    const manifest: ModelManifest = await loadManifest(opts.modelDir);
+    const depthEntry = manifest.models.depth;
+    const poseEntry = manifest.models.pose;
+    const [depthFile, poseFile] = await Promise.all([
+      verifyModelFile(opts.modelDir, depthEntry),
+      verifyModelFile(opts.modelDir, poseEntry),
+    ]);
+    const threads = opts.threads ?? 2;
+    const warnings: string[] = [];
+    let sessions: [ort.InferenceSession, ort.InferenceSession] | null = null;
+    let active: ProviderName = 'cpu';
+    for (const provider of providerCandidates(opts.provider ?? 'auto')) {
+      try {
+        const d = await createSession(depthFile, provider, threads);
+        const p = await createSession(poseFile, provider, threads);
+        sessions = [d, p];
+        active = provider;
+        break;
+      } catch (err) {
+        if (provider === 'cpu') throw err;
+        warnings.push(`${provider} execution provider failed, falling back to CPU: ${(err as Error).message}`);
+      }
+    }
+    if (!sessions) throw new Error(`${depthFile}: no execution provider could load the model`);
+    const [depthSession, poseSession] = sessions;
+    checkSessionIo(sessionIo(depthSession), depthEntry, depthFile);
+    checkSessionIo(sessionIo(poseSession), poseEntry, poseFile);
+    const image = specShape(depthEntry, 'image');
+    const pair = specShape(poseEntry, 'pair');
+    if (image.length !== 4 || image[0] !== 1 || image[1] !== 3) {
+      throw new Error(`${depthFile}: input 'image' must be [1,3,H,W], manifest says [${image.join(',')}]`);
+    }
+    if (pair.length !== 4 || pair[1] !== 6 || pair[2] !== image[2] || pair[3] !== image[3]) {
+      throw new Error(`${poseFile}: input 'pair' must be [1,6,${image[2]},${image[3]}], manifest says [${pair.join(',')}]`);
+    }
+    const info: DepthEngineInfo = {
+      executionProvider: active,
+      warnings,
+      inputWidth: image[3]!,
+      inputHeight: image[2]!,
+      depthRangeMm: [depthEntry.depth_range_mm[0], depthEntry.depth_range_mm[1]],
+    };
+    return new DepthEngine(depthSession, poseSession, info, specShape(depthEntry, 'memory_in'));
+  }
+
+  /** Forgets the SAB memory and the previous frame (a new sequence starts). */
+  reset(): void {
+    this.memory = this.emptyMemory;
+    this.hasPrevious = false;
+  }
+
+  /** Current SAB memory (for tests and diagnostics). */
+  get memoryState(): Float32Array {
+    return this.memory.data as Float32Array;
+  }
+
+  async estimate(rgb: RgbImage, intrinsics: PinholeIntrinsics): Promise<DepthResult> {
+    assertRgbImage(rgb, 'depth input frame');
+    validateIntrinsics(intrinsics, 'depth input intrinsics');
+    if (intrinsics.width !== rgb.width || intrinsics.height !== rgb.height) {
+      throw new RangeError(
+        `depth input: frame is ${rgb.width}x${rgb.height}, intrinsics describe ${intrinsics.width}x${intrinsics.height}`,
+      );
+    }
+    const { inputWidth: w, inputHeight: h } = this.info;
+    const plane3 = 3 * w * h;
+    this.toPlanar.write(rgb, this.pair, plane3);
+
+    const out = await this.depthSession.run({ image: this.imageTensor, memory_in: this.memory });
+    const depthOut = out.depth!.data as Float32Array;
+    this.memory = out.memory_out!;
+
+    let relativePose: Mat4 | null = null;
+    if (this.hasPrevious) {
+      const pose = await this.poseSession.run({ pair: this.pairTensor });
+      const aa = pose.axisangle!.data as Float32Array;
+      const t = pose.translation!.data as Float32Array;
+      relativePose = rigidFromRt(so3Exp([aa[0]!, aa[1]!, aa[2]!]), [t[0]!, t[1]!, t[2]!] as Vec3);
+    }
+    this.pair.copyWithin(0, plane3, 2 * plane3);
+    this.hasPrevious = true;
+
+    const data = new Float32Array(rgb.width * rgb.height);
+    resizeBilinear(depthOut, w, h, data, rgb.width, rgb.height);
+    maskBlackBorder(data, rgb);
+    return { depth: { width: rgb.width, height: rgb.height, data }, relativePose };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.depthSession.release(), this.poseSession.release()]);
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The tracking stage as the pipeline uses it: a worker thread running PhotometricTracker.
+ *
+ *   const tracker = TrackerClient.start({ intrinsics });
+ *   const r = await tracker.track({ index, timestamp, rgb, depth });   // depth in mm, may be null
+ *   r.pose   // camera-to-world 4x4 (mm), world = first keyframe's camera; null while lost
+ *   await tracker.close();
+ *
+ * Frames must be sent in index order; one call at a time is enough to keep the worker busy (the
+ * caller owns back-pressure and the drop policy). Image buffers are copied, not transferred, so the
+ * caller keeps them for fusion and the UI.
+ */
+import { WorkerClient, workerEntry } from '../rpc.js';
+import type { TrackingHandlers } from './tracking.worker.js';
+import type { TrackInput, TrackResult, TrackerOptions } from './types.js';
+
+export type { TrackInput, TrackResult, TrackerOptions, TrackMeasures, TrackingState } from './types.js';
+
+export class TrackerClient {
+  private constructor(private readonly worker: WorkerClient<TrackingHandlers>) {}
+
+  static start(options: TrackerOptions): TrackerClient {
+    return new TrackerClient(WorkerClient.start<TrackingHandlers>(workerEntry('tracking/tracking'), options, 'tracking'));
+  }
+
+  track(input: TrackInput): Promise<TrackResult> {
+    return this.worker.call('track', input);
+  }
+
+  close(): Promise<void> {
+    return this.worker.close();
+  }
+}
