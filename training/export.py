@@ -49,11 +49,13 @@ def io_spec(model_path: str):
     return ins, outs
 
 
-def export(module: torch.nn.Module, args, path: str, input_names, output_names) -> None:
+def export(module: torch.nn.Module, args, path: str, input_names, output_names, dynamic) -> None:
+    """Height and width stay symbolic in the graph (any size runs); the manifest declares the size to feed."""
     module.eval()
+    axes = {name: {2: "height", 3: "width"} for name in dynamic}
     torch.onnx.export(
         module, args, path, opset_version=OPSET, input_names=input_names, output_names=output_names,
-        do_constant_folding=True,
+        do_constant_folding=True, dynamic_axes=axes,
     )
     onnx.checker.check_model(onnx.load(path))
 
@@ -87,8 +89,9 @@ def main() -> None:
     depth_file = f"{args.prefix}-depth.onnx"
     pose_file = f"{args.prefix}-pose.onnx"
     dexp, pexp = DepthExport(depth_net).eval(), PoseExport(pose_net).eval()
-    export(dexp, (image, memory), os.path.join(args.out, depth_file), ["image", "memory_in"], ["depth", "disparity", "memory_out"])
-    export(pexp, (pair,), os.path.join(args.out, pose_file), ["pair"], ["axisangle", "translation"])
+    export(dexp, (image, memory), os.path.join(args.out, depth_file), ["image", "memory_in"], ["depth", "disparity", "memory_out"],
+           ["image", "depth", "disparity"])
+    export(pexp, (pair,), os.path.join(args.out, pose_file), ["pair"], ["axisangle", "translation"], ["pair"])
     with torch.no_grad():
         depth, disp, mem_out = dexp(image, memory)
         aa, tr = pexp(pair)
@@ -109,6 +112,9 @@ def main() -> None:
     actual = {"depth": depth, "disparity": disp, "memory_out": mem_out, "axisangle": aa, "translation": tr}
     for o in d_out + p_out:
         o["shape"] = list(actual[o["name"]].shape)
+    fed = {"image": list(image.shape), "memory_in": list(memory.shape), "pair": list(pair.shape)}
+    for i in d_in + p_in:
+        i["shape"] = fed[i["name"]]
     for i in d_in:
         if i["name"] == "image":
             i["normalisation"] = NORMALISATION

@@ -10,6 +10,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type PhantomOptions, writePhantomDataset } from '../src/synth/index.js';
 
@@ -70,4 +71,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// Runs only as a script (training/summarize.ts imports sequenceOptions).
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) await main();

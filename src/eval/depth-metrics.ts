@@ -48,15 +48,23 @@ function median(values: Float64Array): number {
 }
 
 /** Metrics of one frame; null when no pixel can be counted. */
-export function computeDepthMetrics(pred: DepthImage, gt: DepthImage, options: DepthEvalOptions = {}): DepthMetrics | null {
+export function computeDepthMetrics(
+  pred: DepthImage,
+  gt: DepthImage,
+  options: DepthEvalOptions = {},
+): DepthMetrics | null {
   if (pred.width !== gt.width || pred.height !== gt.height) {
-    throw new RangeError(`depth metrics: prediction is ${pred.width}x${pred.height}, ground truth ${gt.width}x${gt.height}`);
+    throw new RangeError(
+      `depth metrics: prediction is ${pred.width}x${pred.height}, ground truth ${gt.width}x${gt.height}`,
+    );
   }
   const minDepth = options.minDepth ?? 1e-3;
   const maxDepth = options.maxDepth ?? Infinity;
-  if (!(maxDepth > minDepth)) throw new RangeError(`depth metrics: maxDepth ${maxDepth} must exceed minDepth ${minDepth}`);
+  if (!(maxDepth > minDepth))
+    throw new RangeError(`depth metrics: maxDepth ${maxDepth} must exceed minDepth ${minDepth}`);
   const mask = options.mask;
-  if (mask && mask.length !== gt.data.length) throw new RangeError(`depth metrics: mask has ${mask.length} values for ${gt.data.length} pixels`);
+  if (mask && mask.length !== gt.data.length)
+    throw new RangeError(`depth metrics: mask has ${mask.length} values for ${gt.data.length} pixels`);
   const n = gt.data.length;
   const p = new Float64Array(n);
   const g = new Float64Array(n);
@@ -114,11 +122,33 @@ export function computeDepthMetrics(pred: DepthImage, gt: DepthImage, options: D
 /** Per-frame means (count is the total); null for an empty list. */
 export function meanDepthMetrics(frames: readonly DepthMetrics[]): DepthMetrics | null {
   if (frames.length === 0) return null;
-  const keys = ['absRel', 'sqRel', 'rmse', 'logRmse', 'delta1', 'delta2', 'delta3', 'coverage', 'scale'] as const;
-  const out: DepthMetrics = { absRel: 0, sqRel: 0, rmse: 0, logRmse: 0, delta1: 0, delta2: 0, delta3: 0, count: 0, coverage: 0, scale: 0 };
+  const keys = [
+    'absRel',
+    'sqRel',
+    'rmse',
+    'logRmse',
+    'delta1',
+    'delta2',
+    'delta3',
+    'coverage',
+    'scale',
+  ] as const;
+  const out: DepthMetrics = {
+    absRel: 0,
+    sqRel: 0,
+    rmse: 0,
+    logRmse: 0,
+    delta1: 0,
+    delta2: 0,
+    delta3: 0,
+    count: 0,
+    coverage: 0,
+    scale: 0,
+  };
   for (const f of frames) {
-    for (const k of keys) out[k] += f[k] / frames.length;
+    for (const k of keys) out[k] += f[k];
     out.count += f.count;
   }
+  for (const k of keys) out[k] /= frames.length;
   return out;
 }

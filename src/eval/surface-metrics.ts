@@ -69,7 +69,8 @@ export function sampleSurface(mesh: TriangleMesh, count: number, seed = 1): Floa
     const i0 = mesh.indices[3 * lo]! * 3;
     const i1 = mesh.indices[3 * lo + 1]! * 3;
     const i2 = mesh.indices[3 * lo + 2]! * 3;
-    for (let k = 0; k < 3; k++) out[3 * i + k] = p[i0 + k]! + a * (p[i1 + k]! - p[i0 + k]!) + b * (p[i2 + k]! - p[i0 + k]!);
+    for (let k = 0; k < 3; k++)
+      out[3 * i + k] = p[i0 + k]! + a * (p[i1 + k]! - p[i0 + k]!) + b * (p[i2 + k]! - p[i0 + k]!);
   }
   return out;
 }
@@ -85,8 +86,12 @@ function triangleArea(mesh: TriangleMesh, t: number): number {
   const a = mesh.indices[3 * t]! * 3;
   const b = mesh.indices[3 * t + 1]! * 3;
   const c = mesh.indices[3 * t + 2]! * 3;
-  const ex = p[b]! - p[a]!, ey = p[b + 1]! - p[a + 1]!, ez = p[b + 2]! - p[a + 2]!;
-  const fx = p[c]! - p[a]!, fy = p[c + 1]! - p[a + 1]!, fz = p[c + 2]! - p[a + 2]!;
+  const ex = p[b]! - p[a]!,
+    ey = p[b + 1]! - p[a + 1]!,
+    ez = p[b + 2]! - p[a + 2]!;
+  const fx = p[c]! - p[a]!,
+    fy = p[c + 1]! - p[a + 1]!,
+    fz = p[c + 2]! - p[a + 2]!;
   return 0.5 * Math.hypot(ey * fz - ez * fy, ez * fx - ex * fz, ex * fy - ey * fx);
 }
 
@@ -123,11 +128,17 @@ export function computeSurfaceMetrics(
 ): SurfaceMetrics {
   const threshold = options.threshold ?? 1;
   if (!(threshold > 0)) throw new RangeError(`surface metrics: threshold must be positive, got ${threshold}`);
-  if (reconstruction.indices.length === 0) throw new RangeError('surface metrics: the reconstructed mesh has no triangles');
-  if (truth.indices.length === 0) throw new RangeError('surface metrics: the ground-truth mesh has no triangles');
+  if (reconstruction.indices.length === 0)
+    throw new RangeError('surface metrics: the reconstructed mesh has no triangles');
+  if (truth.indices.length === 0)
+    throw new RangeError('surface metrics: the ground-truth mesh has no triangles');
   const density = options.sampleDensity ?? 4;
   const maxSamples = options.maxSamples ?? 300_000;
-  const samples = sampleSurface(truth, Math.max(1000, Math.min(maxSamples, Math.round(surfaceArea(truth) * density))), options.seed ?? 1);
+  const samples = sampleSurface(
+    truth,
+    Math.max(1000, Math.min(maxSamples, Math.round(surfaceArea(truth) * density))),
+    options.seed ?? 1,
+  );
   const verts = surfaceVertices(reconstruction);
   const acc = distances(verts, new TriangleGrid(truth)).sort();
   const comp = distances(samples, new TriangleGrid(reconstruction)).sort();

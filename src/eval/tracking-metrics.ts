@@ -51,7 +51,9 @@ export function computeTrackingMetrics(
   const maxError = options.maxError ?? 100;
   const occlusionTolerance = options.occlusionTolerance ?? 1;
   if (keyframeDepth.width !== k.width || keyframeDepth.height !== k.height) {
-    throw new RangeError(`tracking metrics: keyframe depth is ${keyframeDepth.width}x${keyframeDepth.height}, camera ${k.width}x${k.height}`);
+    throw new RangeError(
+      `tracking metrics: keyframe depth is ${keyframeDepth.width}x${keyframeDepth.height}, camera ${k.width}x${k.height}`,
+    );
   }
   const est = multiply4(invertRigid(frame.estimated), keyframe.estimated);
   const tru = multiply4(invertRigid(frame.truth), keyframe.truth);
@@ -81,11 +83,17 @@ export function computeTrackingMetrics(
       const ev = (k.fy * (est[4]! * x + est[5]! * y + est[6]! * z + est[7]!)) / ez + k.cy;
       const e = Math.min(maxError, Math.hypot(eu - tu, ev - tv));
       errors.push(e);
-      if (e <= threshold && eu >= -0.5 && eu < k.width - 0.5 && ev >= -0.5 && ev < k.height - 0.5) triangulated++;
+      if (e <= threshold && eu >= -0.5 && eu < k.width - 0.5 && ev >= -0.5 && ev < k.height - 0.5)
+        triangulated++;
     }
   }
   if (errors.length === 0) {
-    return { meanReprojectionError: NaN, medianReprojectionError: NaN, triangulatedPoints: 0, observablePoints: 0 };
+    return {
+      meanReprojectionError: NaN,
+      medianReprojectionError: NaN,
+      triangulatedPoints: 0,
+      observablePoints: 0,
+    };
   }
   const sorted = Float64Array.from(errors).sort();
   const n = sorted.length;

@@ -37,20 +37,30 @@ export interface RpeResult {
 export interface PosePair {
   estimated: Mat4;
   truth: Mat4;
+  /** Index of the true pose in the ground-truth list (= the dataset frame index). */
+  index: number;
 }
 
 /**
  * Pairs each estimated pose with the true pose of the nearest timestamp within `tolerance` seconds
  * (each true pose used at most once, in order). Estimated poses without a partner are skipped.
  */
-export function associatePoses(estimated: readonly StampedPose[], truth: readonly StampedPose[], tolerance: number): PosePair[] {
+export function associatePoses(
+  estimated: readonly StampedPose[],
+  truth: readonly StampedPose[],
+  tolerance: number,
+): PosePair[] {
   const out: PosePair[] = [];
   let j = 0;
   for (const e of estimated) {
-    while (j + 1 < truth.length && Math.abs(truth[j + 1]!.timestamp - e.timestamp) <= Math.abs(truth[j]!.timestamp - e.timestamp)) j++;
+    while (
+      j + 1 < truth.length &&
+      Math.abs(truth[j + 1]!.timestamp - e.timestamp) <= Math.abs(truth[j]!.timestamp - e.timestamp)
+    )
+      j++;
     const t = truth[j];
     if (t && Math.abs(t.timestamp - e.timestamp) <= tolerance) {
-      out.push({ estimated: e.pose, truth: t.pose });
+      out.push({ estimated: e.pose, truth: t.pose, index: j });
       j++;
     }
   }
@@ -100,9 +110,11 @@ export function absoluteTrajectoryError(pairs: readonly PosePair[], withScale: b
 
 /** Relative pose error over `delta` consecutive associated poses. */
 export function relativePoseError(pairs: readonly PosePair[], delta = 1, scale = 1): RpeResult {
-  if (!Number.isInteger(delta) || delta < 1) throw new RangeError(`RPE delta must be a positive integer, got ${delta}`);
+  if (!Number.isInteger(delta) || delta < 1)
+    throw new RangeError(`RPE delta must be a positive integer, got ${delta}`);
   const n = pairs.length - delta;
-  if (n < 1) throw new RangeError(`RPE over ${delta} frames needs more than ${delta} poses, got ${pairs.length}`);
+  if (n < 1)
+    throw new RangeError(`RPE over ${delta} frames needs more than ${delta} poses, got ${pairs.length}`);
   const te = new Float64Array(n);
   const re = new Float64Array(n);
   for (let i = 0; i < n; i++) {

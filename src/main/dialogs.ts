@@ -35,17 +35,25 @@ export function openDatasetDialogOptions(defaultPath?: string): OpenDialogOption
   };
 }
 
-export function exportMeshDialogOptions(defaultDir: string, baseName: string, format: MeshFormat = 'ply'): SaveDialogOptions {
+export function exportMeshDialogOptions(
+  defaultDir: string,
+  baseName: string,
+  format: MeshFormat = 'ply',
+): SaveDialogOptions {
   const first = MESH_FORMATS.find((f) => f.format === format)!;
   return {
     title: 'Export mesh',
     defaultPath: path.join(defaultDir, `${baseName}.${format}`),
-    filters: [first, ...MESH_FORMATS.filter((f) => f !== first)].map((f) => ({ name: f.name, extensions: [f.format] })),
+    filters: [first, ...MESH_FORMATS.filter((f) => f !== first)].map((f) => ({
+      name: f.name,
+      extensions: [f.format],
+    })),
     properties: ['createDirectory', 'showOverwriteConfirmation'],
   };
 }
 
-export type PickedExport = { ok: true; outputPath: string; format: MeshFormat } | { ok: false; reason: string };
+export type PickedExport =
+  { ok: true; outputPath: string; format: MeshFormat } | { ok: false; reason: string };
 
 /** The export format follows the extension the user chose; anything else is refused with a reason. */
 export function checkExportPath(picked: string): PickedExport {
@@ -53,7 +61,10 @@ export function checkExportPath(picked: string): PickedExport {
   const ext = path.extname(picked).slice(1).toLowerCase();
   const match = MESH_FORMATS.find((f) => f.format === ext);
   if (!match) {
-    return { ok: false, reason: `unknown mesh format '.${ext}'; use ${MESH_FORMATS.map((f) => `.${f.format}`).join(', ')}` };
+    return {
+      ok: false,
+      reason: `unknown mesh format '.${ext}'; use ${MESH_FORMATS.map((f) => `.${f.format}`).join(', ')}`,
+    };
   }
   return { ok: true, outputPath: picked, format: match.format };
 }

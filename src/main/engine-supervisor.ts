@@ -92,7 +92,9 @@ interface Pending {
 const DEFAULTS = {
   backoff: { initialMs: 250, maxMs: 10_000, factor: 2 },
   crashLimit: { maxCrashes: 5, windowMs: 60_000 },
-  heartbeat: { intervalMs: 1_000, timeoutMs: 5_000 },
+  // Heavy work runs in worker threads, so the engine's event loop answers within milliseconds; 15 s of
+  // silence means it is stuck (a native call that never returns), not busy.
+  heartbeat: { intervalMs: 1_000, timeoutMs: 15_000 },
   readyTimeoutMs: 20_000,
   requestTimeoutMs: 120_000,
   shutdownGraceMs: 3_000,
@@ -265,7 +267,10 @@ export class EngineSupervisor extends EventEmitter<SupervisorEvents> {
   private onChildMessage(raw: unknown): void {
     const parsed = engineToMainSchema.safeParse(raw);
     if (!parsed.success) {
-      this.emit('protocolError', `unexpected message from the engine: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+      this.emit(
+        'protocolError',
+        `unexpected message from the engine: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+      );
       return;
     }
     const msg: EngineToMain = parsed.data;
@@ -344,7 +349,11 @@ export class EngineSupervisor extends EventEmitter<SupervisorEvents> {
     this.clearTimers();
     this.child = null;
     const reason = this.pendingCrashReason ?? 'exit';
-    this.failPending(new EngineUnavailableError(`the engine stopped (${reason}${code !== null ? `, code ${code}` : ''}${signal ? `, ${signal}` : ''}) before answering`));
+    this.failPending(
+      new EngineUnavailableError(
+        `the engine stopped (${reason}${code !== null ? `, code ${code}` : ''}${signal ? `, ${signal}` : ''}) before answering`,
+      ),
+    );
     if (this.stateValue === 'stopped') return;
 
     const now = this.opts.now();
@@ -353,7 +362,14 @@ export class EngineSupervisor extends EventEmitter<SupervisorEvents> {
     const giveUp = crashes > this.opts.crashLimit.maxCrashes;
     const { initialMs, maxMs, factor } = this.opts.backoff;
     const delay = giveUp ? null : Math.min(maxMs, initialMs * factor ** (crashes - 1));
-    this.emit('crash', { code, signal, reason, message: this.lastFatal, crashesInWindow: crashes, restartInMs: delay });
+    this.emit('crash', {
+      code,
+      signal,
+      reason,
+      message: this.lastFatal,
+      crashesInWindow: crashes,
+      restartInMs: delay,
+    });
     if (delay === null) {
       this.setState('failed');
       this.failWaiting(

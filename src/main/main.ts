@@ -15,9 +15,17 @@ import {
   session,
   type IpcMainInvokeEvent,
 } from 'electron';
+import { type WriteStream, createWriteStream, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
 import { parseParams } from '../shared/api/nav-api.js';
 import type { NavEvent, SourceSpec } from '../shared/api/schemas.js';
-import { checkExportPath, exportMeshDialogOptions, openDatasetDialogOptions, openVideoDialogOptions } from './dialogs.js';
+import {
+  checkExportPath,
+  exportMeshDialogOptions,
+  openDatasetDialogOptions,
+  openVideoDialogOptions,
+} from './dialogs.js';
 import { forkElectronEngineChild } from './engine-child-electron.js';
 import { EngineSupervisor } from './engine-supervisor.js';
 import { EVENT_CHANNEL, STREAM_PORT_CHANNEL } from './ipc/channels.js';
@@ -28,13 +36,30 @@ import { buildMenuTemplate } from './menu.js';
 import { NavBridge } from './nav-bridge.js';
 import { resolveAppPaths } from './resources.js';
 import { APP_ENTRY_URL } from './security/app-protocol.js';
-import { mainWindowOptions, orMonitorWindowOptions, pickOrMonitorDisplay } from './security/window-options.js';
+import {
+  mainWindowOptions,
+  orMonitorWindowOptions,
+  pickOrMonitorDisplay,
+} from './security/window-options.js';
 import { hardenSession, lockDownWebContents, registerAppScheme } from './session-policy.js';
 
-const PRODUCT_NAME = 'NavWS';
-const log = (line: string): void => console.error(`[navws main] ${line}`);
+// No code generation from strings anywhere in the app's own processes (zod would use the Function
+// constructor for its fast paths).
+z.config({ jitless: true });
 
-const paths = resolveAppPaths({ isPackaged: app.isPackaged, appPath: app.getAppPath(), resourcesPath: process.resourcesPath });
+const PRODUCT_NAME = 'NavWS';
+let logFile: WriteStream | null = null;
+const log = (line: string): void => {
+  const stamped = `${new Date().toISOString()} ${line}`;
+  console.error(`[navws main] ${stamped}`);
+  logFile?.write(`${stamped}\n`);
+};
+
+const paths = resolveAppPaths({
+  isPackaged: app.isPackaged,
+  appPath: app.getAppPath(),
+  resourcesPath: process.resourcesPath,
+});
 const development = !app.isPackaged;
 
 interface WindowEntry {
@@ -63,13 +88,24 @@ const supervisor: EngineSupervisor = new EngineSupervisor({
   spawn: () =>
     forkElectronEngineChild({
       entry: paths.engineEntry,
-      args: ['--cases', paths.casesRoot, '--samples', paths.samplesDir, '--models', paths.modelsDir, '--version', app.getVersion()],
+      args: [
+        '--cases',
+        paths.casesRoot,
+        '--samples',
+        paths.samplesDir,
+        '--models',
+        paths.modelsDir,
+        '--version',
+        app.getVersion(),
+      ],
     }),
   restore: (call): Promise<void> => bridge.restore(call),
 });
 supervisor.on('event', (event) => bridge.engineEvent(event));
 supervisor.on('crash', (crash) => {
-  log(`engine ${crash.reason} (code ${crash.code}, signal ${crash.signal}); restart in ${crash.restartInMs ?? 'never'} ms`);
+  log(
+    `engine ${crash.reason} (code ${crash.code}, signal ${crash.signal}); restart in ${crash.restartInMs ?? 'never'} ms`,
+  );
   bridge.engineCrashed(crash);
 });
 supervisor.on('restored', ({ restarts }) => bridge.engineRestored(restarts));
@@ -91,7 +127,11 @@ function attachStream(entry: WindowEntry): void {
 
 function senderOf(event: IpcMainInvokeEvent): SenderInfo {
   const frame = event.senderFrame;
-  return { webContentsId: event.sender.id, frameUrl: frame?.url ?? null, isMainFrame: !!frame && frame.parent === null };
+  return {
+    webContentsId: event.sender.id,
+    frameUrl: frame?.url ?? null,
+    isMainFrame: !!frame && frame.parent === null,
+  };
 }
 
 function openWindow(options: Electron.BrowserWindowConstructorOptions, hash: string): BrowserWindow {
@@ -101,7 +141,27 @@ function openWindow(options: Electron.BrowserWindowConstructorOptions, hash: str
   windows.set(id, entry);
   trustedIds.add(id);
   win.once('ready-to-show', () => win.show());
-  win.webContents.on('did-finish-load', () => attachStream(entry));
+  win.webContents.on('did-finish-load', () => {
+    attachStream(entry);
+    // A window (re)loaded while the engine is down must still learn that it is down.
+    if (supervisor.state === 'failed') {
+      win.webContents.send(EVENT_CHANNEL, {
+        type: 'engine',
+        state: 'down',
+        message:
+          'The processing engine is stopped after repeated crashes; use Engine > Restart Processing Engine.',
+      } satisfies NavEvent);
+    }
+  });
+  win.webContents.on('did-fail-load', (_event, code, description, url) => {
+    log(`window failed to load ${url}: ${description} (${code})`);
+    win.show();
+  });
+  // A renderer crash (GPU driver, out of memory) reloads the window; the engine and the recording go on.
+  win.webContents.on('render-process-gone', (_event, details) => {
+    log(`renderer gone (${details.reason}, exit code ${details.exitCode})`);
+    if (details.reason !== 'clean-exit' && !win.isDestroyed()) win.webContents.reload();
+  });
   win.on('closed', () => {
     if (entry.portId !== null) supervisor.post({ type: 'detach-frame-port', portId: entry.portId });
     windows.delete(id);
@@ -143,12 +203,17 @@ const menuActions = {
     })(),
   exportMesh: () =>
     void withCase(async (caseId) => {
-      const r = await dialog.showSaveDialog(exportMeshDialogOptions(app.getPath('documents'), `navws-${caseId}`));
+      const r = await dialog.showSaveDialog(
+        exportMeshDialogOptions(app.getPath('documents'), `navws-${caseId}`),
+      );
       if (r.canceled || !r.filePath) return;
       const picked = checkExportPath(r.filePath);
       if (!picked.ok) throw new Error(picked.reason);
       // Progress and the result reach the UI as ordinary `export` events.
-      await supervisor.request('export.mesh', parseParams('export.mesh', { caseId, format: picked.format, outputPath: picked.outputPath }));
+      await supervisor.request(
+        'export.mesh',
+        parseParams('export.mesh', { caseId, format: picked.format, outputPath: picked.outputPath }),
+      );
     }),
   toggleOrMonitor: () => {
     if (orMonitor && !orMonitor.isDestroyed()) {
@@ -157,10 +222,21 @@ const menuActions = {
     }
     const display = pickOrMonitorDisplay(screen.getAllDisplays(), screen.getPrimaryDisplay().id);
     if (!display) {
-      void dialog.showMessageBox({ type: 'info', message: 'No second display is connected for the OR monitor.', buttons: ['OK'] });
+      void dialog.showMessageBox({
+        type: 'info',
+        message: 'No second display is connected for the OR monitor.',
+        buttons: ['OK'],
+      });
       return;
     }
-    orMonitor = openWindow(orMonitorWindowOptions({ preloadPath: paths.preloadPath, iconPath: paths.iconPath, bounds: display.bounds }), 'or-monitor');
+    orMonitor = openWindow(
+      orMonitorWindowOptions({
+        preloadPath: paths.preloadPath,
+        iconPath: paths.iconPath,
+        bounds: display.bounds,
+      }),
+      'or-monitor',
+    );
     orMonitor.on('closed', () => (orMonitor = null));
   },
   restartEngine: () => {
@@ -181,23 +257,41 @@ const menuActions = {
 };
 
 function start(): void {
+  // Crashes, restarts and refused IPC are kept for service staff: <logs>/main.log (Electron's logs folder).
+  const logsDir = app.getPath('logs');
+  mkdirSync(logsDir, { recursive: true });
+  logFile = createWriteStream(path.join(logsDir, 'main.log'), { flags: 'a' });
+  log(`NavWS ${app.getVersion()} starting (Electron ${process.versions.electron})`);
   hardenSession(session.defaultSession, paths.rendererDir, log);
   for (const channel of Object.keys(NAV_CONTRACT)) {
     ipcMain.handle(channel, (event, payload: unknown) => bridge.invoke(senderOf(event), channel, payload));
   }
   Menu.setApplicationMenu(
-    Menu.buildFromTemplate(buildMenuTemplate(menuActions, { platform: process.platform, development, productName: PRODUCT_NAME })),
+    Menu.buildFromTemplate(
+      buildMenuTemplate(menuActions, { platform: process.platform, development, productName: PRODUCT_NAME }),
+    ),
   );
-  mainWindow = openWindow(mainWindowOptions({ preloadPath: paths.preloadPath, iconPath: paths.iconPath, devTools: development }), '');
+  mainWindow = openWindow(
+    mainWindowOptions({ preloadPath: paths.preloadPath, iconPath: paths.iconPath, devTools: development }),
+    '',
+  );
   mainWindow.on('closed', () => (mainWindow = null));
   screen.on('display-removed', () => {
-    if (orMonitor && !orMonitor.isDestroyed() && !pickOrMonitorDisplay(screen.getAllDisplays(), screen.getPrimaryDisplay().id)) {
+    if (
+      orMonitor &&
+      !orMonitor.isDestroyed() &&
+      !pickOrMonitorDisplay(screen.getAllDisplays(), screen.getPrimaryDisplay().id)
+    ) {
       orMonitor.close();
     }
   });
   supervisor.start().catch((err: Error) => {
     log(`engine did not start: ${err.message}`);
-    broadcast({ type: 'engine', state: 'down', message: `The processing engine did not start: ${err.message}` });
+    broadcast({
+      type: 'engine',
+      state: 'down',
+      message: `The processing engine did not start: ${err.message}`,
+    });
   });
 }
 

@@ -48,19 +48,33 @@ export function buildMenuTemplate(actions: MenuActions, ctx: MenuContext): MenuI
   });
   template.push({
     label: '&Edit',
-    submenu: [{ role: 'undo' }, { role: 'redo' }, { type: 'separator' }, { role: 'cut' }, { role: 'copy' }, { role: 'paste' }, { role: 'selectAll' }],
+    submenu: [
+      { role: 'undo' },
+      { role: 'redo' },
+      { type: 'separator' },
+      { role: 'cut' },
+      { role: 'copy' },
+      { role: 'paste' },
+      { role: 'selectAll' },
+    ],
   });
   template.push({
     label: '&View',
     submenu: [
-      { label: 'OR Monitor Window', accelerator: 'CmdOrCtrl+Shift+M', click: () => actions.toggleOrMonitor() },
+      {
+        label: 'OR Monitor Window',
+        accelerator: 'CmdOrCtrl+Shift+M',
+        click: () => actions.toggleOrMonitor(),
+      },
       { type: 'separator' },
       { role: 'resetZoom' },
       { role: 'zoomIn' },
       { role: 'zoomOut' },
       { type: 'separator' },
       { role: 'togglefullscreen' },
-      ...(ctx.development ? [{ type: 'separator' } as const, { role: 'reload' } as const, { role: 'toggleDevTools' } as const] : []),
+      ...(ctx.development
+        ? [{ type: 'separator' } as const, { role: 'reload' } as const, { role: 'toggleDevTools' } as const]
+        : []),
     ],
   });
   template.push({

@@ -99,7 +99,11 @@ export class NavBridge {
       crash.restartInMs === null
         ? `The processing engine ${why}${detail}. It crashed ${crash.crashesInWindow} times in a short time and was not restarted; recorded data is safe. Restart NavWS.`
         : `The processing engine ${why}${detail}. Restarting in ${(crash.restartInMs / 1000).toFixed(1)} s; recorded data is safe.`;
-    this.options.broadcast({ type: 'engine', state: crash.restartInMs === null ? 'down' : 'restarting', message });
+    this.options.broadcast({
+      type: 'engine',
+      state: crash.restartInMs === null ? 'down' : 'restarting',
+      message,
+    });
   }
 
   /** Supervisor restore step: reopen the case that was open when the engine died. */
@@ -123,4 +127,3 @@ export class NavBridge {
     if (typeof caseId === 'string') this.openCaseId = caseId;
   }
 }
-

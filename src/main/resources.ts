@@ -46,6 +46,8 @@ export function resolveAppPaths(layout: RuntimeLayout): AppPaths {
     // Same default as the browser host (`npm run serve`), so a case recorded in the OR can be
     // reviewed from a browser on the same machine.
     casesRoot: path.resolve(env.NAVWS_CASES ?? path.join(layout.homeDir ?? os.homedir(), '.navws', 'cases')),
-    iconPath: layout.isPackaged ? path.join(layout.resourcesPath, 'icon.png') : path.join(layout.appPath, 'build', 'icon.png'),
+    iconPath: layout.isPackaged
+      ? path.join(layout.resourcesPath, 'icon.png')
+      : path.join(layout.appPath, 'build', 'icon.png'),
   };
 }

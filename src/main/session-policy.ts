@@ -26,13 +26,19 @@ export function hardenSession(ses: Session, rendererDir: string, log: (line: str
     const asset = resolveAppAsset(request.url, rendererDir);
     if (!asset.ok) {
       log(`app protocol refused ${request.url}: ${asset.reason}`);
-      return new Response(asset.reason, { status: asset.status, headers: securityHeaders('text/plain; charset=utf-8') });
+      return new Response(asset.reason, {
+        status: asset.status,
+        headers: securityHeaders('text/plain; charset=utf-8'),
+      });
     }
     try {
       const body = await readFile(asset.filePath);
       return new Response(body, { status: 200, headers: securityHeaders(asset.contentType) });
     } catch {
-      return new Response('not found', { status: 404, headers: securityHeaders('text/plain; charset=utf-8') });
+      return new Response('not found', {
+        status: 404,
+        headers: securityHeaders('text/plain; charset=utf-8'),
+      });
     }
   });
   ses.webRequest.onBeforeRequest((details, callback) => {

@@ -29,16 +29,22 @@ import {
 } from '../shared/api/nav-api.js';
 import { type BinaryMethod, type NavEvent, isMethod } from '../shared/api/schemas.js';
 import { EVENT_CHANNEL, STREAM_PORT_CHANNEL, binaryChannel, callChannel } from '../main/ipc/channels.js';
+import type { StreamAck } from '../engine/process/frame-stream.js';
 
 export interface StreamPortLike {
   onmessage: ((event: { data: unknown }) => void) | null;
+  /** Returns frame credit to the engine (src/engine/process/frame-stream.ts). */
+  postMessage(message: StreamAck): void;
   start(): void;
   close(): void;
 }
 
 export interface IpcRendererLike {
   invoke(channel: string, payload: unknown): Promise<unknown>;
-  on(channel: string, listener: (event: { ports?: readonly StreamPortLike[] }, ...args: unknown[]) => void): unknown;
+  on(
+    channel: string,
+    listener: (event: { ports?: readonly StreamPortLike[] }, ...args: unknown[]) => void,
+  ): unknown;
 }
 
 const ERROR_CODES: ReadonlySet<string> = new Set<NavApiErrorCode>([
@@ -56,7 +62,8 @@ function unwrap(reply: unknown, what: string): unknown {
     const r = reply as { ok: unknown; value?: unknown; error?: { code?: unknown; message?: unknown } };
     if (r.ok === true) return r.value;
     if (r.ok === false && r.error && typeof r.error.message === 'string') {
-      const code = typeof r.error.code === 'string' && ERROR_CODES.has(r.error.code) ? r.error.code : 'internal';
+      const code =
+        typeof r.error.code === 'string' && ERROR_CODES.has(r.error.code) ? r.error.code : 'internal';
       throw new NavApiError(code as NavApiErrorCode, r.error.message);
     }
   }
@@ -89,7 +96,7 @@ export function createElectronNavApi(ipc: IpcRendererLike, options: ElectronNavA
     }
   });
 
-  const onBinary = (data: unknown): void => {
+  const onBinary = (data: unknown, port: StreamPortLike): void => {
     const bytes = asBytes(data);
     if (!bytes) {
       warn('dropped a non-binary message on the frame stream');
@@ -97,8 +104,14 @@ export function createElectronNavApi(ipc: IpcRendererLike, options: ElectronNavA
     }
     try {
       const { kind } = readEnvelope(bytes);
-      if (kind === FRAME_KIND) frames.emit(decodeFrame(bytes).frame);
-      else if (kind === MESH_KIND) meshes.emit(decodeMeshBlocks(bytes).update);
+      if (kind === FRAME_KIND) {
+        try {
+          frames.emit(decodeFrame(bytes).frame);
+        } finally {
+          // The UI has the frame (or it was malformed): the engine may send the next one.
+          port.postMessage({ ack: 1 });
+        }
+      } else if (kind === MESH_KIND) meshes.emit(decodeMeshBlocks(bytes).update);
       else warn(`dropped a binary message of unknown kind ${kind}`);
     } catch (err) {
       if (!(err instanceof WireFormatError)) throw err;
@@ -112,7 +125,7 @@ export function createElectronNavApi(ipc: IpcRendererLike, options: ElectronNavA
     if (!port) return;
     streamPort?.close();
     streamPort = port;
-    port.onmessage = (e) => onBinary(e.data);
+    port.onmessage = (e) => onBinary(e.data, port);
     port.start();
   });
 

@@ -4,7 +4,12 @@
  * dist/preload/preload.cjs because a sandboxed preload must be a single CommonJS file.
  */
 import { contextBridge, ipcRenderer } from 'electron';
+import { z } from 'zod';
 import { createElectronNavApi, type IpcRendererLike } from './electron-nav-api.js';
+
+// zod compiles fast paths with the Function constructor when it can; the page's CSP forbids that, and
+// even zod's probe for it is reported as a CSP violation. Validation works the same without it.
+z.config({ jitless: true });
 
 const ipc: IpcRendererLike = {
   invoke: (channel, payload) => ipcRenderer.invoke(channel, payload),

@@ -1,9 +1,8 @@
 /** The workstation shell: view tabs, the current case, the status bar. */
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { NavApi } from '../shared/api/nav-api.js';
 import type { ApiTrackingState, CaseDetail, NavEvent, RunStatus } from '../shared/api/schemas.js';
 import { StatusBar } from './components/StatusBar.js';
-import { uiPerf } from './lib/perf.js';
 import { useKeys } from './lib/use-keys.js';
 import { CaseBrowser } from './views/CaseBrowser.js';
 import { ExportView } from './views/ExportView.js';
@@ -29,7 +28,7 @@ export function App({ api }: { api: NavApi }) {
   const [tracking, setTracking] = useState<ApiTrackingState | null>(null);
   const [message, setMessage] = useState<{ level: 'info' | 'warn' | 'error'; text: string } | null>(null);
   const [connection, setConnection] = useState<'up' | 'down'>('up');
-  const [tick, setTick] = useState(0);
+  const lastRunId = useRef<string | null>(null);
 
   const onError = useCallback((text: string) => setMessage({ level: 'error', text }), []);
 
@@ -55,7 +54,14 @@ export function App({ api }: { api: NavApi }) {
         case 'run':
           setRun(e.status);
           setRunSince({ at: performance.now(), elapsedS: e.status.elapsedS });
+          if (e.status.runId !== lastRunId.current) {
+            lastRunId.current = e.status.runId;
+            setStats(null);
+            setTracking(null);
+          }
           if (e.status.state === 'finished' || e.status.state === 'failed') {
+            // Rates describe a running pipeline; after the run only the totals stay meaningful.
+            setStats((s) => (s ? { ...s, stages: s.stages.map((x) => ({ ...x, rateHz: 0 })) } : s));
             if (e.status.caseId) void loadCase(e.status.caseId);
             if (e.status.error) onError(e.status.error);
           }
@@ -78,16 +84,6 @@ export function App({ api }: { api: NavApi }) {
       }
     });
   }, [api, loadCase, onError]);
-
-  // Elapsed time and UI latency tick once a second, never per frame.
-  useEffect(() => {
-    const id = setInterval(() => setTick((t) => t + 1), 1000);
-    return () => clearInterval(id);
-  }, []);
-
-  const active = run && (run.state === 'running' || run.state === 'stopping');
-  const elapsed = runSince ? runSince.elapsedS + (active ? (performance.now() - runSince.at) / 1000 : 0) : 0;
-  void tick;
 
   useKeys(true, Object.fromEntries(VIEWS.map((v) => [v.key, () => setView(v.id)])));
 
@@ -160,14 +156,7 @@ export function App({ api }: { api: NavApi }) {
         />
         <ExportView api={api} active={view === 'export'} detail={detail} onError={onError} />
       </main>
-      <StatusBar
-        run={run}
-        elapsedS={elapsed}
-        stats={stats}
-        tracking={tracking}
-        uiLatencyMs={uiPerf.recentLatency()}
-        connection={connection}
-      />
+      <StatusBar run={run} since={runSince} stats={stats} tracking={tracking} connection={connection} />
     </div>
   );
 }

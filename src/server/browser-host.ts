@@ -3,9 +3,10 @@
  * over one socket per page (JSON requests and events validated with the shared schemas; frames and
  * mesh blocks as binary messages). Bound to 127.0.0.1 by default and protected by a per-start token.
  *
- * Drop policy towards a slow page: live video frames are skipped while the socket's send buffer holds
- * more than about two frames (the newest frame always wins); events and mesh blocks are never dropped,
- * since the mesh is sent incrementally.
+ * Drop policy towards a slow page: at most LIVE_FRAME_CREDITS live frames are unacknowledged at a time
+ * (the page acknowledges each one it takes off the socket); frames produced meanwhile are skipped, so
+ * the page always gets a recent frame and the queue between engine and page stays short. A byte limit
+ * on the send buffer backs that up. Events and mesh blocks are never dropped (the mesh is incremental).
  */
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -23,6 +24,7 @@ import {
   type Params,
 } from '../shared/api/schemas.js';
 import {
+  LIVE_FRAME_CREDITS,
   MAX_CLIENT_MESSAGE_BYTES,
   SOCKET_PATH,
   type ServerMessage,
@@ -172,17 +174,19 @@ function bridge(ws: WebSocket, api: NavApi, log: (line: string) => void): void {
   const sendError = (id: number, code: NavApiErrorCode, message: string): void =>
     send({ t: 'error', id, error: { code, message } });
   let skippedFrames = 0;
+  let framesInFlight = 0;
 
   const unsubscribe = [
     api.onEvent((event) => send({ t: 'event', event: parseEvent(event) })),
     api.onFrame((frame) => {
       if (ws.readyState !== WebSocket.OPEN) return;
-      if (ws.bufferedAmount > FRAME_BACKLOG_BYTES) {
+      if (framesInFlight >= LIVE_FRAME_CREDITS || ws.bufferedAmount > FRAME_BACKLOG_BYTES) {
         skippedFrames++;
         return;
       }
       let encode = encodedFrames.get(frame);
       if (!encode) encodedFrames.set(frame, (encode = lazyEncoded(frame)));
+      framesInFlight++;
       ws.send(encode(), { binary: true });
     }),
     api.onMesh((update) => {
@@ -211,6 +215,10 @@ function bridge(ws: WebSocket, api: NavApi, log: (line: string) => void): void {
       return;
     }
     const msg = parsed.data;
+    if (msg.t === 'frame-ack') {
+      framesInFlight = Math.max(0, framesInFlight - 1);
+      return;
+    }
     void (async () => {
       try {
         if (msg.t === 'call') {

@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     values.cases ?? process.env.NAVWS_CASES ?? path.join(os.homedir(), '.navws', 'cases'),
   );
   const samplesRoot = path.resolve(values.samples ?? path.join(appRoot, 'samples'));
-  const api = new EngineService({ host: 'browser', casesRoot, samplesRoot });
+  const api = await EngineService.open({ host: 'browser', casesRoot, samplesRoot });
   const host = await startBrowserHost({
     api,
     staticRoot: path.join(appRoot, 'dist', 'renderer'),

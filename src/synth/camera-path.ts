@@ -41,11 +41,7 @@ export class CameraPath {
     });
     // Periods in mm of path: long sweeps plus a shorter wobble; amplitudes keep |dp/ds| near 1, so the
     // scope moves at about `speed` mm per frame.
-    this.position = [
-      [wave(13, 85), wave(3, 30)],
-      [wave(9, 100), wave(2.5, 35)],
-      [wave(5, 110)],
-    ];
+    this.position = [[wave(13, 85), wave(3, 30)], [wave(9, 100), wave(2.5, 35)], [wave(5, 110)]];
     this.angles = [[wave(0.12, 80)], [wave(0.14, 95)], [wave(0.3, 120)]];
     // Tremor periods are in frames: a shaky hand at a few hertz.
     this.tremor = [[wave(0.012, 7)], [wave(0.012, 9)], [wave(0.02, 11)], [wave(0.25, 8)], [wave(0.25, 10)]];

@@ -61,7 +61,10 @@ export async function writePhantomDataset(
   if (existsSync(root)) {
     const present = (await readdir(root)).filter((e) => DATASET_ENTRIES.includes(e));
     if (present.length > 0) {
-      if (!write.overwrite) throw new Error(`${root}: already holds a dataset (${present.join(', ')}); pass overwrite to replace it`);
+      if (!write.overwrite)
+        throw new Error(
+          `${root}: already holds a dataset (${present.join(', ')}); pass overwrite (navws synth --force) to replace it`,
+        );
       for (const e of present) await rm(path.join(root, e), { recursive: true, force: true });
     }
   }

@@ -88,18 +88,24 @@ export function resolvePhantomOptions(o: PhantomOptions = {}): ResolvedPhantomOp
   };
   const positive = ['frames', 'width', 'height', 'focal', 'fps', 'depthScale', 'meshSpacing'] as const;
   for (const key of positive) {
-    if (!(Number.isFinite(r[key]) && r[key] > 0)) throw new RangeError(`phantom option ${key} must be positive, got ${r[key]}`);
+    if (!(Number.isFinite(r[key]) && r[key] > 0))
+      throw new RangeError(`phantom option ${key} must be positive, got ${r[key]}`);
   }
   for (const key of ['frames', 'width', 'height', 'seed'] as const) {
-    if (!Number.isInteger(r[key])) throw new RangeError(`phantom option ${key} must be an integer, got ${r[key]}`);
+    if (!Number.isInteger(r[key]))
+      throw new RangeError(`phantom option ${key} must be an integer, got ${r[key]}`);
   }
   for (const key of ['speed', 'motionBlur', 'smoke', 'gain', 'noise'] as const) {
     if (!(Number.isFinite(r[key]) && r[key] >= 0)) {
       throw new RangeError(`phantom option ${key} must be a non-negative number, got ${r[key]}`);
     }
   }
-  if (r.motionBlur > 1) throw new RangeError(`phantom option motionBlur must be at most 1 (one frame interval), got ${r.motionBlur}`);
-  if (r.meshSpacing < 0.2 || r.meshSpacing > 5) throw new RangeError(`phantom option meshSpacing must be in [0.2, 5] mm`);
+  if (r.motionBlur > 1)
+    throw new RangeError(
+      `phantom option motionBlur must be at most 1 (one frame interval), got ${r.motionBlur}`,
+    );
+  if (r.meshSpacing < 0.2 || r.meshSpacing > 5)
+    throw new RangeError(`phantom option meshSpacing must be in [0.2, 5] mm`);
   return r;
 }
 
@@ -147,10 +153,18 @@ export class Phantom {
     // The patch must cover everything the scope can see along its path (motion blur included).
     const reach = this.viewReach(TISSUE_DISTANCE + 12);
     const margin = 6;
+    // Snapping the patch to a coarse lattice keeps mesh vertices and texels at the same scene points
+    // whatever the path, so a seed renders the same tissue for any sequence length or speed.
+    const snap = 10 * o.meshSpacing;
+    const down = (v: number): number => Math.floor(v / snap) * snap;
+    const up = (v: number): number => Math.ceil(v / snap) * snap;
     this.tissue = buildTissue(o.seed, {
-      xRange: [reach.x0 - margin, reach.x1 + margin],
-      yRange: [reach.y0 - margin, reach.y1 + margin],
-      texel: 0.125,
+      xRange: [down(reach.x0 - margin), up(reach.x1 + margin)],
+      yRange: [down(reach.y0 - margin), up(reach.y1 + margin)],
+      // About 0.75 of the footprint of a pixel on the nearest tissue (~30 mm): finer detail would only
+      // alias, and coarser maps make low-resolution phantoms (network training, tests) cheap to build.
+      // A whole number of texels per snap step keeps texels on the lattice too.
+      texel: snap / Math.ceil(snap / Math.min(0.5, (0.125 * 320) / o.focal)),
       baseDistance: TISSUE_DISTANCE,
     });
     const mesh = this.tessellate(o.meshSpacing);
@@ -206,7 +220,11 @@ export class Phantom {
     return { x0, x1, y0, y1 };
   }
 
-  private tessellate(spacing: number): { positions: Float32Array; indices: Uint32Array; surface: Float64Array } {
+  private tessellate(spacing: number): {
+    positions: Float32Array;
+    indices: Uint32Array;
+    surface: Float64Array;
+  } {
     const p = this.tissue;
     const width = (p.cols - 1) * p.texel;
     const height = (p.rows - 1) * p.texel;
@@ -303,7 +321,13 @@ export class Phantom {
   }
 
   /** Adds weight x linear radiance seen through each pixel of `raster` to `out` (RGB interleaved). */
-  private shade(raster: ReturnType<typeof rasterize>, pose: Mat4, t: number, out: Float64Array, weight: number): void {
+  private shade(
+    raster: ReturnType<typeof rasterize>,
+    pose: Mat4,
+    t: number,
+    out: Float64Array,
+    weight: number,
+  ): void {
     const o = this.options;
     const k = this.intrinsics;
     // Rotation scene -> camera, for the tissue normals stored in scene coordinates.
@@ -385,7 +409,8 @@ export class Phantom {
       if (dst < 0) continue;
       positions.set(this.positions.subarray(3 * v, 3 * v + 3), 3 * dst);
       sampleTissue(this.tissue, this.surface[2 * v]!, this.surface[2 * v + 1]!, sample);
-      for (let c = 0; c < 3; c++) colors[3 * dst + c] = Math.round(255 * Math.pow(Math.min(1, sample[c]!), 1 / 2.2));
+      for (let c = 0; c < 3; c++)
+        colors[3 * dst + c] = Math.round(255 * Math.pow(Math.min(1, sample[c]!), 1 / 2.2));
     }
     const indices = new Uint32Array(keep.length * 3);
     keep.forEach((t, i) => {

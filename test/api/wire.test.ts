@@ -100,10 +100,13 @@ test('mesh blocks round-trip; out-of-range indices and truncation are rejected',
 test('request params are validated with errors naming the field', () => {
   assert.deepEqual(parseParams('cases.create', { title: 'Lap chole' }), {
     title: 'Lap chole',
-    procedure: '',
-    surgeon: '',
-    patientRef: '',
+    procedure: 'unspecified',
+    surgeon: 'unspecified',
   });
+  assert.throws(
+    () => parseParams('cases.create', { title: 'x', patientRef: 'Jane Doe' }),
+    /patientRef: must be a pseudonymous code/,
+  );
   assert.throws(
     () => parseParams('run.start', { caseId: 'c1', source: { kind: 'sample', name: '../../etc' } }),
     (e: unknown) => e instanceof NavApiError && e.code === 'bad-request' && /source.name/.test(e.message),

@@ -16,15 +16,18 @@ test('FusionClient fuses, meshes and raycasts in a worker thread', async () => {
     for (const pose of poses) {
       const { depth, rgb } = renderScene(SCENE, pose, K);
       const stats = await fusion.integrate({ depth, rgb, pose, intrinsics: K }, { transfer: true });
-      assert.ok(stats.touchedBlocks > 0);
+      assert.ok(stats.touchedBlocks > 0, 'the frame touched blocks');
       assert.equal(depth.data.length, 0, 'the depth buffer moved to the worker');
     }
     const live = await fusion.extractMesh({ incremental: true });
-    assert.ok(live.changedBlocks.length > 0);
+    assert.ok(live.changedBlocks.length > 0, 'incremental meshes arrive');
     assert.deepEqual(live.removedBlocks, []);
     const mesh = await fusion.extractMesh();
     const n = mesh.positions.length / 3;
-    assert.ok(n > 200 && mesh.normals.length === 3 * n && mesh.colors.length === 3 * n);
+    assert.ok(
+      n > 200 && mesh.normals.length === 3 * n && mesh.colors.length === 3 * n,
+      `mesh of ${n} vertices`,
+    );
     const dist: number[] = [];
     for (let i = 0; i < n; i++) {
       dist.push(
@@ -56,7 +59,10 @@ test('FusionClient fuses, meshes and raycasts in a worker thread', async () => {
     assert.ok(view.normals[3 * centre + 2]! < -0.95, 'the sphere faces the camera');
     assert.ok(view.colors.data[3 * centre]! > 0, 'colour is fused');
     const mem = await fusion.memory();
-    assert.ok(mem.blocks > 0 && mem.bytes >= mem.blocks * mem.bytesPerBlock);
+    assert.ok(
+      mem.blocks > 0 && mem.bytes >= mem.blocks * mem.bytesPerBlock,
+      'memory accounts for the blocks',
+    );
 
     await assert.rejects(
       fusion.integrate({

@@ -83,7 +83,7 @@ test('plane seen from several oblique poses: vertices within half a voxel', () =
     const pose = lookAt(eye, [eye[0] * 0.3, eye[1] * 0.3, 50]);
     const { depth, rgb } = renderScene(plane, pose, K, 120);
     const stats = vol.integrate({ depth, rgb, pose, intrinsics: K });
-    assert.ok(stats.touchedBlocks > 0 && stats.validPixels > 0);
+    assert.ok(stats.touchedBlocks > 0 && stats.validPixels > 0, 'the plane frame is fused');
   }
   const mesh = vol.extractMesh();
   const n = mesh.positions.length / 3;
@@ -212,7 +212,10 @@ test('raycast depth, normals and colour match the analytic sphere from a new vie
   assert.ok(colourErr / (3 * both) < 12, `mean colour error ${(colourErr / (3 * both)).toFixed(1)}`);
   // Nothing is hit where the analytic view sees background far from the silhouette.
   const empty = new TsdfVolume({ voxelSize: 1 }).raycast(pose, K);
-  assert.ok(empty.depth.data.every((d) => d === 0));
+  assert.ok(
+    empty.depth.data.every((d) => d === 0),
+    'an empty volume renders nothing',
+  );
 });
 
 test('invalid depth pixels (0, negative, NaN, out of range) are ignored, not fused', () => {
@@ -231,9 +234,12 @@ test('invalid depth pixels (0, negative, NaN, out of range) are ignored, not fus
   const mesh = vol.extractMesh();
   for (let i = 0; i < mesh.positions.length / 3; i++) {
     // Pixel u = 100 sits at x = (100 - cx) / fx * 30 mm; nothing left of the valid strip (minus a block).
-    assert.ok(mesh.positions[3 * i]! > ((100 - K.cx) / K.fx) * 30 - 8);
+    assert.ok(
+      mesh.positions[3 * i]! > ((100 - K.cx) / K.fx) * 30 - 8,
+      `vertex ${i} comes from an invalid pixel`,
+    );
   }
-  assert.ok(mesh.indices.length > 0);
+  assert.ok(mesh.indices.length > 0, 'the valid strip is meshed');
 });
 
 test('bad input throws an Error with a message and leaves the volume usable', () => {
@@ -312,26 +318,29 @@ test('bad input throws an Error with a message and leaves the volume usable', ()
     /'depth' must be a Float32Array/,
   );
   const stats = vol.integrate(ok);
-  assert.ok(stats.touchedBlocks > 0);
+  assert.ok(stats.touchedBlocks > 0, 'a valid frame still integrates after the errors');
 });
 
 test('memory is reported and the limit refuses new blocks without losing fused ones', () => {
   const probe = new TsdfVolume({ voxelSize: 1 });
   const empty = probe.memory();
   assert.equal(empty.blocks, 0);
-  const limit = empty.bytes + 20 * empty.bytesPerBlock;
+  const limit = empty.volumeBytes + 20 * empty.bytesPerBlock;
   const vol = new TsdfVolume({ voxelSize: 1, maxMemoryBytes: limit });
   let refused = 0;
   for (const pose of viewsAround(SPHERE_CENTRE, 40, 6)) {
     const { depth, rgb } = renderScene(SPHERE, pose, K);
     const s = vol.integrate({ depth, rgb, pose, intrinsics: K });
     refused += s.refusedBlocks;
-    assert.ok(s.memoryBytes <= limit);
+    assert.ok(
+      s.volumeBytes <= limit && s.memoryBytes >= s.volumeBytes,
+      `volume ${s.volumeBytes} B, limit ${limit} B`,
+    );
   }
   const mem = vol.memory();
   assert.ok(refused > 0 && mem.limitReached, 'the limit was reached');
-  assert.ok(mem.blocks > 0 && mem.blocks <= 20);
-  assert.ok(mem.bytes <= limit, `${mem.bytes} bytes over the ${limit} byte limit`);
+  assert.ok(mem.blocks > 0 && mem.blocks <= 20, `${mem.blocks} blocks under a 20-block limit`);
+  assert.ok(mem.volumeBytes <= limit, `${mem.volumeBytes} bytes over the ${limit} byte limit`);
   assert.ok(vol.extractMesh().indices.length > 0, 'blocks fused before the limit keep their surface');
   vol.reset();
   assert.equal(vol.memory().blocks, 0);

@@ -5,7 +5,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { forkNodeEngineChild } from '../../src/main/engine-child-node.js';
-import { EngineSupervisor, type EngineCrash, type EngineState, type SupervisorOptions } from '../../src/main/engine-supervisor.js';
+import {
+  EngineSupervisor,
+  type EngineCrash,
+  type EngineState,
+  type SupervisorOptions,
+} from '../../src/main/engine-supervisor.js';
 
 const entry = fileURLToPath(new URL('./fixtures/journal-engine.ts', import.meta.url));
 
@@ -149,7 +154,8 @@ test('stop() shuts the engine down cleanly and refuses later calls', async () =>
 
 test('an engine that never reports ready counts as a crash', async (t) => {
   const sup = new EngineSupervisor({
-    spawn: () => forkNodeEngineChild({ entry: fileURLToPath(new URL('./fixtures/silent-engine.mjs', import.meta.url)) }),
+    spawn: () =>
+      forkNodeEngineChild({ entry: fileURLToPath(new URL('./fixtures/silent-engine.mjs', import.meta.url)) }),
     backoff: { initialMs: 10, maxMs: 10, factor: 1 },
     crashLimit: { maxCrashes: 0, windowMs: 60_000 },
     readyTimeoutMs: 300,

@@ -242,6 +242,23 @@ test('a database locked by another process fails writes clearly and loses nothin
       [first.id, second.id].sort(),
     );
     store.close();
+
+    // A process holding the database in exclusive locking mode: opening says "locked", not "damaged".
+    const holder = new Database(path.join(dir, DATABASE_FILE));
+    holder.pragma('locking_mode = EXCLUSIVE');
+    holder.exec('BEGIN EXCLUSIVE');
+    await assert.rejects(CaseStore.open(dir, { actor: 'tester', busyTimeoutMs: 100 }), (e: Error) => {
+      assert.ok(e instanceof StoreError);
+      assert.equal(e.code, 'busy');
+      assert.match(e.message, /locked by another process/);
+      return true;
+    });
+    holder.exec('COMMIT');
+    holder.close();
+    const reopened = await CaseStore.open(dir, { actor: 'tester' });
+    assert.equal(reopened.health.ok, true);
+    assert.equal(reopened.listCases().length, 2);
+    reopened.close();
   } finally {
     await cleanup();
   }

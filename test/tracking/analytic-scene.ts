@@ -110,7 +110,8 @@ export function renderView(pose: Mat4, opts: SceneOptions): RenderedView {
       const a = albedo(x, y);
       const highlight = spec * Math.pow(cosT, 60) * 400;
       const base = 230 * a * cosT * falloff * gain;
-      const n = noise > 0 ? noise * Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand()) : 0;
+      const n =
+        noise > 0 ? noise * Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand()) : 0;
       const chan = [1.0, 0.62, 0.5];
       for (let c = 0; c < 3; c++) {
         rgb[3 * i + c] = Math.max(0, Math.min(255, Math.round(base * chan[c]! + highlight + bias + n)));

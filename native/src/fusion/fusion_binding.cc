@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -88,19 +89,6 @@ TA copyOut(Napi::Env env, const std::vector<T>& v) {
   return a;
 }
 
-Napi::Object meshObject(Napi::Env env, const MeshBuffers& m) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("positions", copyOut<Napi::Float32Array>(env, m.positions));
-  o.Set("normals", copyOut<Napi::Float32Array>(env, m.normals));
-  o.Set("colors", copyOut<Napi::Uint8Array>(env, m.colors));
-  o.Set("indices", copyOut<Napi::Uint32Array>(env, m.indices));
-  return o;
-}
-
-std::string blockKey(const BlockCoord& c) {
-  return std::to_string(c.x) + "," + std::to_string(c.y) + "," + std::to_string(c.z);
-}
-
 class VolumeWrap : public Napi::ObjectWrap<VolumeWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -166,6 +154,7 @@ class VolumeWrap : public Napi::ObjectWrap<VolumeWrap> {
     r.Set("refusedBlocks", s.refusedBlocks);
     r.Set("totalBlocks", s.totalBlocks);
     r.Set("memoryBytes", static_cast<double>(volume_->memoryBytes()));
+    r.Set("volumeBytes", static_cast<double>(volume_->volumeBytes()));
     r.Set("memoryLimitReached", volume_->memoryLimitReached());
     return r;
   }
@@ -200,16 +189,50 @@ class VolumeWrap : public Napi::ObjectWrap<VolumeWrap> {
     } catch (const std::exception& e) {
       fail(env, std::string("fusion.extractMeshIncremental: ") + e.what());
     }
-    Napi::Array changed = Napi::Array::New(env, m.changed.size());
-    for (size_t i = 0; i < m.changed.size(); ++i) {
-      Napi::Object b = meshObject(env, m.changed[i].mesh);
-      b.Set("key", blockKey(m.changed[i].coord));
-      changed.Set(static_cast<uint32_t>(i), b);
+    // One set of arrays for all changed blocks (offsets per block): a few large allocations instead of
+    // four small typed arrays per block; the TypeScript side hands out per-block views.
+    const size_t n = m.changed.size();
+    Napi::Int32Array coords = Napi::Int32Array::New(env, 3 * n);
+    Napi::Uint32Array vertexOffsets = Napi::Uint32Array::New(env, n + 1);
+    Napi::Uint32Array indexOffsets = Napi::Uint32Array::New(env, n + 1);
+    size_t nv = 0, ni = 0;
+    for (size_t i = 0; i < n; ++i) {
+      vertexOffsets[i] = static_cast<uint32_t>(nv);
+      indexOffsets[i] = static_cast<uint32_t>(ni);
+      nv += m.changed[i].mesh.positions.size() / 3;
+      ni += m.changed[i].mesh.indices.size();
     }
-    Napi::Array removed = Napi::Array::New(env, m.removed.size());
-    for (size_t i = 0; i < m.removed.size(); ++i) removed.Set(static_cast<uint32_t>(i), blockKey(m.removed[i]));
+    vertexOffsets[n] = static_cast<uint32_t>(nv);
+    indexOffsets[n] = static_cast<uint32_t>(ni);
+    Napi::Float32Array positions = Napi::Float32Array::New(env, 3 * nv);
+    Napi::Float32Array normals = Napi::Float32Array::New(env, 3 * nv);
+    Napi::Uint8Array colors = Napi::Uint8Array::New(env, 3 * nv);
+    Napi::Uint32Array indices = Napi::Uint32Array::New(env, ni);
+    for (size_t i = 0; i < n; ++i) {
+      const BlockMesh& b = m.changed[i];
+      coords[3 * i] = b.coord.x;
+      coords[3 * i + 1] = b.coord.y;
+      coords[3 * i + 2] = b.coord.z;
+      const size_t v0 = 3 * static_cast<size_t>(vertexOffsets[i]);
+      std::copy(b.mesh.positions.begin(), b.mesh.positions.end(), positions.Data() + v0);
+      std::copy(b.mesh.normals.begin(), b.mesh.normals.end(), normals.Data() + v0);
+      std::copy(b.mesh.colors.begin(), b.mesh.colors.end(), colors.Data() + v0);
+      std::copy(b.mesh.indices.begin(), b.mesh.indices.end(), indices.Data() + indexOffsets[i]);
+    }
+    Napi::Int32Array removed = Napi::Int32Array::New(env, 3 * m.removed.size());
+    for (size_t i = 0; i < m.removed.size(); ++i) {
+      removed[3 * i] = m.removed[i].x;
+      removed[3 * i + 1] = m.removed[i].y;
+      removed[3 * i + 2] = m.removed[i].z;
+    }
     Napi::Object o = Napi::Object::New(env);
-    o.Set("changed", changed);
+    o.Set("coords", coords);
+    o.Set("vertexOffsets", vertexOffsets);
+    o.Set("indexOffsets", indexOffsets);
+    o.Set("positions", positions);
+    o.Set("normals", normals);
+    o.Set("colors", colors);
+    o.Set("indices", indices);
     o.Set("removed", removed);
     return o;
   }
@@ -237,6 +260,7 @@ class VolumeWrap : public Napi::ObjectWrap<VolumeWrap> {
     Napi::Env env = info.Env();
     Napi::Object o = Napi::Object::New(env);
     o.Set("bytes", static_cast<double>(volume_->memoryBytes()));
+    o.Set("volumeBytes", static_cast<double>(volume_->volumeBytes()));
     o.Set("blocks", static_cast<double>(volume_->blockCount()));
     o.Set("bytesPerBlock", static_cast<double>(sizeof(Block)));
     o.Set("limitBytes", volume_->params().maxMemoryBytes);

@@ -4,6 +4,8 @@
 // vertex across block borders; both extraction paths compute a vertex with the same arithmetic.
 #include <algorithm>
 #include <cmath>
+#include <iterator>
+#include <limits>
 
 #include "fusion/mc_tables.h"
 #include "fusion/tsdf_volume.h"
@@ -11,17 +13,64 @@
 namespace navws::fusion {
 namespace {
 
-bool observed(const Voxel* v) { return v && v->weight > 0; }
+// The TSDF of a block and a one-voxel apron on every side (two on the + sides, where cubes reach one
+// voxel into the neighbours and gradients one more), gathered once so every cube and gradient below
+// reads a dense array with constant strides. Unobserved voxels are NaN.
+struct DenseBlock {
+  static constexpr int kLo = -1, kHi = kBlockDim + 1, kSide = kHi - kLo + 1;  // local -1 .. 9
+  float v[kSide * kSide * kSide];
+  bool hasSurface;  // observed voxels of both signs in local 0 .. 8
+
+  static int at(int x, int y, int z) { return ((z - kLo) * kSide + (y - kLo)) * kSide + (x - kLo); }
+  float operator()(int x, int y, int z) const { return v[at(x, y, z)]; }
+
+  void gather(const Neighbourhood& nb) {
+    std::fill(std::begin(v), std::end(v), std::numeric_limits<float>::quiet_NaN());
+    for (int bz = -1; bz <= 1; ++bz)
+      for (int by = -1; by <= 1; ++by)
+        for (int bx = -1; bx <= 1; ++bx) {
+          const Block* b = nb.blocks[(bz + 1) * 9 + (by + 1) * 3 + bx + 1];
+          if (!b) continue;
+          // Local range of this neighbour inside [kLo, kHi].
+          const int x0 = std::max(kLo, bx * kBlockDim), x1 = std::min(kHi, bx * kBlockDim + kBlockDim - 1);
+          const int y0 = std::max(kLo, by * kBlockDim), y1 = std::min(kHi, by * kBlockDim + kBlockDim - 1);
+          const int z0 = std::max(kLo, bz * kBlockDim), z1 = std::min(kHi, bz * kBlockDim + kBlockDim - 1);
+          for (int z = z0; z <= z1; ++z)
+            for (int y = y0; y <= y1; ++y) {
+              const Voxel* src = &b->voxels[voxelIndex(0, y - by * kBlockDim, z - bz * kBlockDim)];
+              float* dst = &v[at(x0, y, z)];
+              for (int x = x0; x <= x1; ++x, ++dst) {
+                const Voxel& vx = src[x - bx * kBlockDim];
+                if (vx.weight > 0) *dst = vx.tsdf;
+              }
+            }
+        }
+    bool neg = false, pos = false;
+    for (int z = 0; z <= kBlockDim; ++z)
+      for (int y = 0; y <= kBlockDim; ++y) {
+        const float* row = &v[at(0, y, z)];
+        for (int x = 0; x <= kBlockDim; ++x) {
+          neg |= row[x] < 0;
+          pos |= row[x] >= 0;
+        }
+      }
+    hasSurface = neg && pos;
+  }
+};
+
+constexpr int kDx = 1, kDy = DenseBlock::kSide, kDz = DenseBlock::kSide * DenseBlock::kSide;
+constexpr int kAxisStride[3] = {kDx, kDy, kDz};
+// Offsets of the eight cube corners in the dense array, in corner order (c & 1, c >> 1 & 1, c >> 2 & 1).
+constexpr int kCornerOffset[8] = {0, kDx, kDy, kDx + kDy, kDz, kDx + kDz, kDy + kDz, kDx + kDy + kDz};
 
 // TSDF gradient at a voxel by central differences (one-sided at the edge of the observed region).
-void gradientAt(const Neighbourhood& nb, int x, int y, int z, float g[3]) {
-  const Voxel* c = nb.voxel(x, y, z);
+void gradientAt(const DenseBlock& d, int x, int y, int z, float g[3]) {
+  const int i = DenseBlock::at(x, y, z);
+  const float c = d.v[i];
   for (int a = 0; a < 3; ++a) {
-    const int dx = a == 0, dy = a == 1, dz = a == 2;
-    const Voxel* p = nb.voxel(x + dx, y + dy, z + dz);
-    const Voxel* m = nb.voxel(x - dx, y - dy, z - dz);
-    const bool hp = observed(p), hm = observed(m);
-    g[a] = hp && hm ? 0.5f * (p->tsdf - m->tsdf) : hp ? p->tsdf - c->tsdf : hm ? c->tsdf - m->tsdf : 0.0f;
+    const float p = d.v[i + kAxisStride[a]], m = d.v[i - kAxisStride[a]];
+    const bool hp = p == p, hm = m == m;
+    g[a] = hp && hm ? 0.5f * (p - m) : hp ? p - c : hm ? c - m : 0.0f;
   }
 }
 
@@ -31,19 +80,19 @@ struct Vertex {
 };
 
 // Vertex on the edge from local voxel (x, y, z) along `axis`; both voxels observed, signs differ.
-Vertex edgeVertex(const Neighbourhood& nb, const BlockCoord& centre, float vs, int x, int y, int z, int axis) {
+Vertex edgeVertex(const DenseBlock& d, const Neighbourhood& nb, const BlockCoord& centre, float vs, int x, int y,
+                  int z, int axis) {
   const int dx = axis == 0, dy = axis == 1, dz = axis == 2;
-  const Voxel* a = nb.voxel(x, y, z);
-  const Voxel* b = nb.voxel(x + dx, y + dy, z + dz);
-  const float t = a->tsdf / (a->tsdf - b->tsdf);
+  const float fa = d(x, y, z), fb = d(x + dx, y + dy, z + dz);
+  const float t = fa / (fa - fb);
   Vertex v;
   const int gx = centre.x * kBlockDim + x, gy = centre.y * kBlockDim + y, gz = centre.z * kBlockDim + z;
   v.p[0] = (static_cast<float>(gx) + (dx ? t : 0.0f)) * vs;
   v.p[1] = (static_cast<float>(gy) + (dy ? t : 0.0f)) * vs;
   v.p[2] = (static_cast<float>(gz) + (dz ? t : 0.0f)) * vs;
   float ga[3], gb[3];
-  gradientAt(nb, x, y, z, ga);
-  gradientAt(nb, x + dx, y + dy, z + dz, gb);
+  gradientAt(d, x, y, z, ga);
+  gradientAt(d, x + dx, y + dy, z + dz, gb);
   float n[3], len2 = 0;
   for (int i = 0; i < 3; ++i) {
     n[i] = ga[i] + t * (gb[i] - ga[i]);
@@ -51,6 +100,8 @@ Vertex edgeVertex(const Neighbourhood& nb, const BlockCoord& centre, float vs, i
   }
   const float inv = len2 > 0 ? 1.0f / std::sqrt(len2) : 0.0f;
   for (int i = 0; i < 3; ++i) v.n[i] = n[i] * inv;
+  const Voxel* a = nb.voxel(x, y, z);
+  const Voxel* b = nb.voxel(x + dx, y + dy, z + dz);
   v.c[0] = static_cast<uint8_t>(a->r + t * (b->r - a->r) + 0.5f);
   v.c[1] = static_cast<uint8_t>(a->g + t * (b->g - a->g) + 0.5f);
   v.c[2] = static_cast<uint8_t>(a->b + t * (b->b - a->b) + 0.5f);
@@ -58,14 +109,16 @@ Vertex edgeVertex(const Neighbourhood& nb, const BlockCoord& centre, float vs, i
 }
 
 // Case index of the cube with lowest corner (x, y, z); -1 when a corner is unobserved.
-int cubeCase(const Neighbourhood& nb, int x, int y, int z) {
+inline int cubeCase(const DenseBlock& d, int x, int y, int z) {
+  const float* c = &d.v[DenseBlock::at(x, y, z)];
+  float sum = 0;
   int cfg = 0;
-  for (int c = 0; c < 8; ++c) {
-    const Voxel* v = nb.voxel(x + (c & 1), y + ((c >> 1) & 1), z + ((c >> 2) & 1));
-    if (!observed(v)) return -1;
-    if (v->tsdf < 0) cfg |= 1 << c;
+  for (int k = 0; k < 8; ++k) {
+    const float f = c[kCornerOffset[k]];
+    sum += f;
+    cfg |= (f < 0) << k;
   }
-  return cfg;
+  return sum == sum ? cfg : -1;  // NaN (an unobserved corner) propagates through the sum
 }
 
 void appendVertex(MeshBuffers& m, const Vertex& v) {
@@ -90,22 +143,28 @@ FullMeshSizes TsdfVolume::prepareFullMesh() {
   // Pass 1: vertices on the edges each block owns, where at least one adjacent cube will be meshed.
   pool_.parallelFor(nb, 4, [&](size_t b0, size_t b1, unsigned) {
     Neighbourhood hood;
+    auto dense = std::make_unique<DenseBlock>();
     for (size_t b = b0; b < b1; ++b) {
       const Block& block = *map_.at(b);
       hood.load(map_, block.coord);
+      dense->gather(hood);
       std::vector<int32_t>& table = s.edgeVertex[b];
+      if (!dense->hasSurface) {
+        table.clear();  // owns no crossing edge: a crossing would put both signs in its 0..8 range
+        continue;
+      }
       table.assign(kBlockVoxels * 3, -1);
       MeshBuffers& verts = s.blockVerts[b];
       int32_t count = 0;
       for (int z = 0; z < kBlockDim; ++z)
         for (int y = 0; y < kBlockDim; ++y)
           for (int x = 0; x < kBlockDim; ++x) {
-            const Voxel& v = block.voxels[voxelIndex(x, y, z)];
-            if (!(v.weight > 0)) continue;
+            const float f = (*dense)(x, y, z);
+            if (f != f) continue;
             for (int axis = 0; axis < 3; ++axis) {
               const int dx = axis == 0, dy = axis == 1, dz = axis == 2;
-              const Voxel* w = hood.voxel(x + dx, y + dy, z + dz);
-              if (!observed(w) || (v.tsdf < 0) == (w->tsdf < 0)) continue;
+              const float g = (*dense)(x + dx, y + dy, z + dz);
+              if (g != g || (f < 0) == (g < 0)) continue;
               // The four cubes around this edge have lowest corners offset by 0/-1 in the other axes.
               const int a1 = (axis + 1) % 3, a2 = (axis + 2) % 3;
               bool used = false;
@@ -113,11 +172,11 @@ FullMeshSizes TsdfVolume::prepareFullMesh() {
                 int o[3] = {x, y, z};
                 o[a1] -= k & 1;
                 o[a2] -= k >> 1;
-                used = cubeCase(hood, o[0], o[1], o[2]) >= 0;
+                used = cubeCase(*dense, o[0], o[1], o[2]) >= 0;
               }
               if (!used) continue;
               table[voxelIndex(x, y, z) * 3 + axis] = count++;
-              appendVertex(verts, edgeVertex(hood, block.coord, vs, x, y, z, axis));
+              appendVertex(verts, edgeVertex(*dense, hood, block.coord, vs, x, y, z, axis));
             }
           }
     }
@@ -127,31 +186,34 @@ FullMeshSizes TsdfVolume::prepareFullMesh() {
   // Pass 2: triangles of the cubes each block owns, with global vertex indices.
   pool_.parallelFor(nb, 4, [&](size_t b0, size_t b1, unsigned) {
     Neighbourhood hood;
+    auto dense = std::make_unique<DenseBlock>();
     for (size_t b = b0; b < b1; ++b) {
       const Block& block = *map_.at(b);
       hood.load(map_, block.coord);
+      dense->gather(hood);
+      if (!dense->hasSurface) continue;
       std::vector<uint32_t>& tris = s.blockTris[b];
       for (int z = 0; z < kBlockDim; ++z)
         for (int y = 0; y < kBlockDim; ++y)
           for (int x = 0; x < kBlockDim; ++x) {
-            const int cfg = cubeCase(hood, x, y, z);
+            const int cfg = cubeCase(*dense, x, y, z);
             if (cfg <= 0 || cfg == 255) continue;
             const int8_t* tri = mc.triangles[cfg];
             for (int i = 0; tri[i] >= 0; i += 3) {
               uint32_t idx[3];
               bool ok = true;
-              for (int j = 0; j < 3; ++j) {
+              for (int j = 0; j < 3 && ok; ++j) {
                 const int e = tri[i + j], c = mc.edgeCorner[e];
                 const int vx = x + (c & 1), vy = y + ((c >> 1) & 1), vz = z + ((c >> 2) & 1);
                 const int ox = floorDiv8(vx), oy = floorDiv8(vy), oz = floorDiv8(vz);
                 const Block* owner = hood.blocks[(oz + 1) * 9 + (oy + 1) * 3 + ox + 1];
-                const int32_t local = s.edgeVertex[owner->index][voxelIndex(vx - ox * kBlockDim, vy - oy * kBlockDim,
-                                                                            vz - oz * kBlockDim) * 3 + mc.edgeAxis[e]];
-                if (local < 0) {
-                  ok = false;  // cannot happen when pass 1 and this pass agree; never emit a dangling index
-                  break;
-                }
-                idx[j] = static_cast<uint32_t>(s.vertexOffset[owner->index] + static_cast<size_t>(local));
+                const std::vector<int32_t>& table = s.edgeVertex[owner->index];
+                const int32_t local =
+                    table.empty() ? -1
+                                  : table[voxelIndex(vx - ox * kBlockDim, vy - oy * kBlockDim, vz - oz * kBlockDim) * 3 +
+                                          mc.edgeAxis[e]];
+                ok = local >= 0;  // always true when both passes agree; never emit a dangling index
+                if (ok) idx[j] = static_cast<uint32_t>(s.vertexOffset[owner->index] + static_cast<size_t>(local));
               }
               if (ok) tris.insert(tris.end(), idx, idx + 3);
             }
@@ -182,14 +244,22 @@ void TsdfVolume::meshBlockStandalone(const Block& block, MeshBuffers& out) const
   const McTables& mc = marchingCubesTables();
   Neighbourhood hood;
   hood.load(map_, block.coord);
+  thread_local std::unique_ptr<DenseBlock> dense;
+  if (!dense) dense = std::make_unique<DenseBlock>();
+  dense->gather(hood);
+  if (!dense->hasSurface) return;
   constexpr int kSide = kBlockDim + 1;  // cube corners reach one voxel into the +x/+y/+z neighbours
+  out.indices.reserve(3 * 256);
+  out.positions.reserve(3 * 160);
+  out.normals.reserve(3 * 160);
+  out.colors.reserve(3 * 160);
   thread_local std::vector<int32_t> table;
   table.assign(kSide * kSide * kSide * 3, -1);
   int32_t count = 0;
   for (int z = 0; z < kBlockDim; ++z)
     for (int y = 0; y < kBlockDim; ++y)
       for (int x = 0; x < kBlockDim; ++x) {
-        const int cfg = cubeCase(hood, x, y, z);
+        const int cfg = cubeCase(*dense, x, y, z);
         if (cfg <= 0 || cfg == 255) continue;
         const int8_t* tri = mc.triangles[cfg];
         for (int i = 0; tri[i] >= 0; ++i) {
@@ -198,7 +268,7 @@ void TsdfVolume::meshBlockStandalone(const Block& block, MeshBuffers& out) const
           int32_t& slot = table[((vz * kSide + vy) * kSide + vx) * 3 + mc.edgeAxis[e]];
           if (slot < 0) {
             slot = count++;
-            appendVertex(out, edgeVertex(hood, block.coord, params_.voxelSize, vx, vy, vz, mc.edgeAxis[e]));
+            appendVertex(out, edgeVertex(*dense, hood, block.coord, params_.voxelSize, vx, vy, vz, mc.edgeAxis[e]));
           }
           out.indices.push_back(static_cast<uint32_t>(slot));
         }

@@ -1,5 +1,9 @@
 #include "fusion/tsdf_volume.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <cmath>
 #include <sstream>
@@ -64,10 +68,125 @@ void TsdfVolume::reset() {
   integrations_ = 0;
 }
 
+size_t TsdfVolume::volumeBytes() const { return map_.size() * sizeof(Block) + map_.tableBytes(); }
+
 size_t TsdfVolume::memoryBytes() const {
   size_t scratch = 0;
   for (const auto& e : scratch_.edgeVertex) scratch += e.capacity() * sizeof(int32_t);
-  return map_.size() * sizeof(Block) + map_.tableBytes() + scratch + rayScale_.capacity() * sizeof(float);
+  const size_t frame = (rayScale_.capacity() + colXn_.capacity() + rowYn_.capacity()) * sizeof(float) +
+                       pixels_.capacity() * sizeof(PixelRecord);
+  return volumeBytes() + scratch + frame;
+}
+
+void TsdfVolume::prepareRays(const Intrinsics& k) {
+  if (!rayScale_.empty() && rayScaleFor_.width == k.width && rayScaleFor_.height == k.height &&
+      rayScaleFor_.fx == k.fx && rayScaleFor_.fy == k.fy && rayScaleFor_.cx == k.cx && rayScaleFor_.cy == k.cy)
+    return;
+  colXn_.resize(static_cast<size_t>(k.width));
+  rowYn_.resize(static_cast<size_t>(k.height));
+  for (int u = 0; u < k.width; ++u) colXn_[u] = static_cast<float>((u - k.cx) / k.fx);
+  for (int v = 0; v < k.height; ++v) rowYn_[v] = static_cast<float>((v - k.cy) / k.fy);
+  rayScale_.resize(static_cast<size_t>(k.width) * k.height);
+  for (int v = 0; v < k.height; ++v)
+    for (int u = 0; u < k.width; ++u) {
+      const double xn = (u - k.cx) / k.fx, yn = (v - k.cy) / k.fy;
+      rayScale_[static_cast<size_t>(v) * k.width + u] = static_cast<float>(std::sqrt(1 + xn * xn + yn * yn));
+    }
+  rayScaleFor_ = k;
+}
+
+uint32_t TsdfVolume::preparePixels(const FrameInput& f) {
+  const Intrinsics& k = f.k;
+  const int w = k.width, h = k.height;
+  pixels_.resize(static_cast<size_t>(w) * h);
+  const float minD = params_.minDepth, maxD = params_.maxDepth;
+  const float* depth = f.depth;
+  const float* xs = colXn_.data();
+  auto valid = [&](int u, int v) {
+    const float d = depth[static_cast<size_t>(v) * w + u];
+    return d >= minD && d <= maxD;
+  };
+  std::vector<uint32_t> counts(pool_.size(), 0);
+  std::vector<float> maxDepths(pool_.size(), 0.0f);
+  pool_.parallelFor(static_cast<size_t>(h), 8, [&](size_t y0, size_t y1, unsigned worker) {
+    uint32_t count = 0;
+    float maxDepth = 0;
+    std::vector<float> centralCos(static_cast<size_t>(w), 0.0f);
+    for (size_t vv = y0; vv < y1; ++vv) {
+      const int v = static_cast<int>(vv);
+      const float yn = rowYn_[v];
+      const float* dRow = depth + static_cast<size_t>(v) * w;
+      const bool interiorRow = v > 0 && v + 1 < h;
+      if (params_.angleWeighting && interiorRow) {
+        // View-angle cosine from central differences for the whole row, branch-free so it vectorises;
+        // used below wherever the four neighbours are valid (the common case).
+        const float* dUp = dRow - w;
+        const float* dDn = dRow + w;
+        const float yUp = rowYn_[v - 1], yDn = rowYn_[v + 1];
+        const float* rs = &rayScale_[static_cast<size_t>(v) * w];
+        for (int u = 1; u + 1 < w; ++u) {
+          const float dl = dRow[u - 1], dr = dRow[u + 1], dt = dUp[u], db = dDn[u];
+          const float tx0 = xs[u + 1] * dr - xs[u - 1] * dl, tx1 = yn * (dr - dl), tx2 = dr - dl;
+          const float ty0 = xs[u] * (db - dt), ty1 = yDn * db - yUp * dt, ty2 = db - dt;
+          const float n0 = tx1 * ty2 - tx2 * ty1, n1 = tx2 * ty0 - tx0 * ty2, n2 = tx0 * ty1 - tx1 * ty0;
+          const float nn = std::sqrt(n0 * n0 + n1 * n1 + n2 * n2);
+          centralCos[u] = std::abs(n0 * xs[u] + n1 * yn + n2) / (nn * rs[u] + 1e-30f);
+        }
+      }
+      for (int u = 0; u < w; ++u) {
+        const size_t i = static_cast<size_t>(v) * w + u;
+        PixelRecord& rec = pixels_[i];
+        rec.depth = depth[i];
+        rec.rayScale = rayScale_[i];
+        if (f.rgb) {
+          rec.r = f.rgb[3 * i];
+          rec.g = f.rgb[3 * i + 1];
+          rec.b = f.rgb[3 * i + 2];
+        }
+        float weight = 0;
+        if (valid(u, v)) {
+          weight = 1;
+          if (f.confidence) {
+            const float c = f.confidence[i];
+            weight = c > 0 && std::isfinite(c) ? c : 0;
+          }
+        }
+        if (weight > 0 && params_.angleWeighting && interiorRow && u > 0 && u + 1 < w && valid(u - 1, v) &&
+            valid(u + 1, v) && valid(u, v - 1) && valid(u, v + 1)) {
+          weight *= std::max(std::min(centralCos[u], 1.0f), kMinAngleWeight);
+        } else if (weight > 0 && params_.angleWeighting) {
+          // Near invalid pixels and image borders: one-sided differences where needed.
+          // Surface tangents from neighbouring back-projected points (central where both exist).
+          const bool l = u > 0 && valid(u - 1, v), r = u + 1 < w && valid(u + 1, v);
+          const bool t = v > 0 && valid(u, v - 1), bt = v + 1 < h && valid(u, v + 1);
+          float cosine = 0;
+          if ((l || r) && (t || bt)) {
+            const int ur = r ? u + 1 : u, ul = l ? u - 1 : u, vb = bt ? v + 1 : v, vt = t ? v - 1 : v;
+            const float dr = depth[i - u + ur], dl = depth[i - u + ul];
+            const float db = depth[static_cast<size_t>(vb) * w + u], dt = depth[static_cast<size_t>(vt) * w + u];
+            const float tx[3] = {xs[ur] * dr - xs[ul] * dl, yn * (dr - dl), dr - dl};
+            const float ty[3] = {xs[u] * (db - dt), rowYn_[vb] * db - rowYn_[vt] * dt, db - dt};
+            const float n[3] = {tx[1] * ty[2] - tx[2] * ty[1], tx[2] * ty[0] - tx[0] * ty[2],
+                                tx[0] * ty[1] - tx[1] * ty[0]};
+            const float nn = std::sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
+            if (nn > 0) cosine = std::abs(n[0] * xs[u] + n[1] * yn + n[2]) / (nn * rec.rayScale);
+          }
+          weight *= std::max(cosine, kMinAngleWeight);
+        }
+        rec.weight = weight;
+        if (weight > 0) {
+          ++count;
+          maxDepth = std::max(maxDepth, rec.depth);
+        }
+      }
+    }
+    counts[worker] += count;
+    maxDepths[worker] = std::max(maxDepths[worker], maxDepth);
+  });
+  uint32_t total = 0;
+  for (uint32_t c : counts) total += c;
+  frameMaxDepth_ = *std::max_element(maxDepths.begin(), maxDepths.end());
+  return total;
 }
 
 void TsdfVolume::collectTouchedBlocks(const FrameInput& f, std::vector<uint64_t>& keys) {
@@ -76,44 +195,77 @@ void TsdfVolume::collectTouchedBlocks(const FrameInput& f, std::vector<uint64_t>
   const float vs = params_.voxelSize, trunc = params_.truncation;
   const float blockSize = vs * kBlockDim;
   // Samples along the truncation band of each ray, at most half a block apart.
-  const int samples = std::max(2, static_cast<int>(std::ceil(2 * trunc / (0.5f * blockSize))) + 1);
-  const float invVs = 1.0f / vs;
+  const int samples = std::min(kMaxBandSamples, std::max(2, static_cast<int>(std::ceil(2 * trunc / (0.5f * blockSize))) + 1));
+  // Block coordinates directly: block(p) = floor((p / vs + 0.5) / 8), since floor(floor(a) / 8) = floor(a / 8).
+  const float toBlock = 1.0f / blockSize, half = 0.5f / kBlockDim;
+  const float R[9] = {static_cast<float>(T[0] * toBlock), static_cast<float>(T[1] * toBlock),
+                      static_cast<float>(T[2] * toBlock), static_cast<float>(T[4] * toBlock),
+                      static_cast<float>(T[5] * toBlock), static_cast<float>(T[6] * toBlock),
+                      static_cast<float>(T[8] * toBlock), static_cast<float>(T[9] * toBlock),
+                      static_cast<float>(T[10] * toBlock)};
+  const float o[3] = {static_cast<float>(T[3] * toBlock) + half, static_cast<float>(T[7] * toBlock) + half,
+                      static_cast<float>(T[11] * toBlock) + half};
+  const float limit = static_cast<float>(kCoordLimit - 2);
+  // Pixels are sampled `stride` apart, chosen so that neighbouring samples on the surface are at most two
+  // voxels apart at the frame's largest depth; each surface sample then allocates every block within
+  // one voxel plus half the sample spacing of it, so no block a mesh cube needs is skipped.
+  const double footprint = frameMaxDepth_ / std::min(k.fx, k.fy);  // mm per pixel at the largest depth
+  const int stride = std::clamp(static_cast<int>(2.0 * vs / std::max(footprint, 1e-9)), 1, 4);
+  const float margin = static_cast<float>((vs + 0.5 * stride * footprint) / blockSize);  // in blocks
+  const size_t sampledRows = (static_cast<size_t>(k.height) + stride - 1) / stride;
   const unsigned nThreads = pool_.size();
   std::vector<std::vector<uint64_t>> perThread(nThreads);
-  pool_.parallelFor(static_cast<size_t>(k.height), 8, [&](size_t y0, size_t y1, unsigned worker) {
+  constexpr size_t kCache = 4096;  // per-thread direct-mapped filter of recently emitted keys
+  std::vector<std::vector<uint64_t>> caches(nThreads, std::vector<uint64_t>(kCache, ~0ull));
+  pool_.parallelFor(sampledRows, 4, [&](size_t r0, size_t r1, unsigned worker) {
+    const size_t y0 = r0 * stride, y1 = std::min(static_cast<size_t>(k.height), r1 * stride);
     std::vector<uint64_t>& out = perThread[worker];
-    constexpr size_t kCache = 4096;
-    std::vector<uint64_t> cache(kCache, ~0ull);
-    for (size_t v = y0; v < y1; ++v) {
-      const float yn = static_cast<float>((static_cast<double>(v) - k.cy) / k.fy);
-      for (int u = 0; u < k.width; ++u) {
-        const size_t i = v * static_cast<size_t>(k.width) + static_cast<size_t>(u);
-        if (!(pixelWeight_[i] > 0)) continue;
-        const float d = f.depth[i];
-        const float xn = static_cast<float>((u - k.cx) / k.fx);
-        const float s = rayScale_[i];
-        // p_world(z) = t + z * R (xn, yn, 1); z is depth along the optical axis.
-        const float ax = static_cast<float>(T[0] * xn + T[1] * yn + T[2]);
-        const float ay = static_cast<float>(T[4] * xn + T[5] * yn + T[6]);
-        const float az = static_cast<float>(T[8] * xn + T[9] * yn + T[10]);
-        const float z0 = d - trunc / s, z1 = d + trunc / s;
-        for (int j = 0; j < samples; ++j) {
-          const float z = z0 + (z1 - z0) * static_cast<float>(j) / static_cast<float>(samples - 1);
-          if (z <= 0) continue;
-          const double gx = std::floor((T[3] + z * ax) * invVs + 0.5);
-          const double gy = std::floor((T[7] + z * ay) * invVs + 0.5);
-          const double gz = std::floor((T[11] + z * az) * invVs + 0.5);
-          const int64_t bx = static_cast<int64_t>(std::floor(gx / kBlockDim));
-          const int64_t by = static_cast<int64_t>(std::floor(gy / kBlockDim));
-          const int64_t bz = static_cast<int64_t>(std::floor(gz / kBlockDim));
-          if (!coordInRange(bx, by, bz)) continue;
-          const uint64_t key =
-              packCoord({static_cast<int32_t>(bx), static_cast<int32_t>(by), static_cast<int32_t>(bz)});
+    std::vector<uint64_t>& cache = caches[worker];
+    uint64_t last[kMaxBandSamples + 8];
+    std::fill(std::begin(last), std::end(last), ~0ull);
+    for (size_t v = y0; v < y1; v += stride) {
+      const float yn = rowYn_[v];
+      const float ry[3] = {R[1] * yn + R[2], R[4] * yn + R[5], R[7] * yn + R[8]};
+      const PixelRecord* row = &pixels_[v * static_cast<size_t>(k.width)];
+      for (int u = 0; u < k.width; u += stride) {
+        const PixelRecord& rec = row[u];
+        if (!(rec.weight > 0)) continue;
+        const float xn = colXn_[u];
+        // p_block(z) = o + z * a; z is depth along the optical axis.
+        const float a[3] = {R[0] * xn + ry[0], R[3] * xn + ry[1], R[6] * xn + ry[2]};
+        const float dz = trunc / rec.rayScale;
+        const float z0 = rec.depth - dz, step = 2 * dz / static_cast<float>(samples - 1);
+        auto emit = [&](uint64_t key, int slotHint) {
+          if (key == last[slotHint]) return;  // neighbouring pixels mostly fall in the same blocks
+          last[slotHint] = key;
           const size_t slot = (key * 0x9E3779B97F4A7C15ull) >> 52;  // top 12 bits
-          if (cache[slot] == key) continue;
+          if (cache[slot] == key) return;
           cache[slot] = key;
           out.push_back(key);
+        };
+        for (int j = 0; j < samples; ++j) {
+          const float z = z0 + step * static_cast<float>(j);
+          if (z <= 0) continue;
+          const float p[3] = {o[0] + z * a[0], o[1] + z * a[1], o[2] + z * a[2]};
+          if (!(std::abs(p[0]) < limit && std::abs(p[1]) < limit && std::abs(p[2]) < limit)) continue;
+          const float bxf = std::floor(p[0]), byf = std::floor(p[1]), bzf = std::floor(p[2]);
+          emit(packCoord({static_cast<int32_t>(bxf), static_cast<int32_t>(byf), static_cast<int32_t>(bzf)}), j);
         }
+        // The surface point itself also allocates the blocks within `margin` of it: the corners of the
+        // cubes around the surface must all exist, also where the band of this pixel ends (silhouettes,
+        // image borders) and the free-space corner lies in a block no band sample reaches.
+        const float ps[3] = {o[0] + rec.depth * a[0], o[1] + rec.depth * a[1], o[2] + rec.depth * a[2]};
+        if (!(std::abs(ps[0]) < limit && std::abs(ps[1]) < limit && std::abs(ps[2]) < limit)) continue;
+        int lo[3], hi[3];
+        for (int c = 0; c < 3; ++c) {
+          lo[c] = static_cast<int>(std::floor(ps[c] - margin));
+          hi[c] = static_cast<int>(std::floor(ps[c] + margin));
+        }
+        if (lo[0] == hi[0] && lo[1] == hi[1] && lo[2] == hi[2]) continue;  // already allocated above
+        int n = 0;
+        for (int bz = lo[2]; bz <= hi[2]; ++bz)
+          for (int by = lo[1]; by <= hi[1]; ++by)
+            for (int bx = lo[0]; bx <= hi[0]; ++bx) emit(packCoord({bx, by, bz}), samples + n++);
       }
     }
   });
@@ -123,81 +275,16 @@ void TsdfVolume::collectTouchedBlocks(const FrameInput& f, std::vector<uint64_t>
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
 }
 
-uint32_t TsdfVolume::computePixelWeights(const FrameInput& f) {
-  const Intrinsics& k = f.k;
-  const int w = k.width, h = k.height;
-  pixelWeight_.resize(static_cast<size_t>(w) * h);
-  const float minD = params_.minDepth, maxD = params_.maxDepth;
-  const float* depth = f.depth;
-  auto valid = [&](int u, int v) {
-    const float d = depth[static_cast<size_t>(v) * w + u];
-    return d >= minD && d <= maxD;
-  };
-  std::vector<uint32_t> counts(pool_.size(), 0);
-  pool_.parallelFor(static_cast<size_t>(h), 8, [&](size_t y0, size_t y1, unsigned worker) {
-    uint32_t count = 0;
-    for (size_t vv = y0; vv < y1; ++vv) {
-      const int v = static_cast<int>(vv);
-      const float yn = static_cast<float>((v - k.cy) / k.fy);
-      for (int u = 0; u < w; ++u) {
-        const size_t i = static_cast<size_t>(v) * w + u;
-        float weight = 0;
-        if (valid(u, v)) {
-          weight = 1;
-          if (f.confidence) {
-            const float c = f.confidence[i];
-            weight = c > 0 && std::isfinite(c) ? c : 0;
-          }
-        }
-        if (weight > 0 && params_.angleWeighting) {
-          // Surface tangents from neighbouring back-projected points (central where both exist).
-          const float xn = static_cast<float>((u - k.cx) / k.fx);
-          auto point = [&](int uu, int vvv, float out[3]) {
-            const float d = depth[static_cast<size_t>(vvv) * w + uu];
-            out[0] = static_cast<float>((uu - k.cx) / k.fx) * d;
-            out[1] = static_cast<float>((vvv - k.cy) / k.fy) * d;
-            out[2] = d;
-          };
-          float a[3], b[3], c[3], e[3];
-          const bool l = u > 0 && valid(u - 1, v), r = u + 1 < w && valid(u + 1, v);
-          const bool t = v > 0 && valid(u, v - 1), bt = v + 1 < h && valid(u, v + 1);
-          float cosine = 0;
-          if ((l || r) && (t || bt)) {
-            point(r ? u + 1 : u, v, a);
-            point(l ? u - 1 : u, v, b);
-            point(u, bt ? v + 1 : v, c);
-            point(u, t ? v - 1 : v, e);
-            const float tx[3] = {a[0] - b[0], a[1] - b[1], a[2] - b[2]};
-            const float ty[3] = {c[0] - e[0], c[1] - e[1], c[2] - e[2]};
-            const float n[3] = {tx[1] * ty[2] - tx[2] * ty[1], tx[2] * ty[0] - tx[0] * ty[2],
-                                tx[0] * ty[1] - tx[1] * ty[0]};
-            const float nn = std::sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
-            const float rr = rayScale_[i];
-            if (nn > 0) cosine = std::abs(n[0] * xn + n[1] * yn + n[2]) / (nn * rr);
-          }
-          weight *= std::max(cosine, kMinAngleWeight);
-        }
-        pixelWeight_[i] = weight;
-        count += weight > 0;
-      }
-    }
-    counts[worker] += count;
-  });
-  uint32_t total = 0;
-  for (uint32_t c : counts) total += c;
-  return total;
-}
-
 void TsdfVolume::integrateBlock(Block& block, const FrameInput& f, const double* W, bool& changed) const {
-  const float* rayScale = rayScale_.data();
-  const float* pixelWeight = pixelWeight_.data();
+  const PixelRecord* pixels = pixels_.data();
+  const bool hasColour = f.rgb != nullptr;
   const Intrinsics& k = f.k;
   const float vs = params_.voxelSize, trunc = params_.truncation, invTrunc = 1.0f / trunc;
   const float maxW = params_.maxWeight;
   const float fx = static_cast<float>(k.fx), fy = static_cast<float>(k.fy);
   const float cx = static_cast<float>(k.cx), cy = static_cast<float>(k.cy);
-  const float uMax = static_cast<float>(k.width) - 0.5f, vMax = static_cast<float>(k.height) - 0.5f;
-  const int width = k.width;
+  const float uLimit = static_cast<float>(k.width), vLimit = static_cast<float>(k.height);
+  const int32_t width = k.width;
   // Camera coordinates of the block's first voxel and the per-voxel steps along world x, y, z.
   const double ox = static_cast<double>(block.coord.x) * kBlockDim * vs;
   const double oy = static_cast<double>(block.coord.y) * kBlockDim * vs;
@@ -212,20 +299,61 @@ void TsdfVolume::integrateBlock(Block& block, const FrameInput& f, const double*
   Voxel* vox = block.voxels;
   for (int z = 0; z < kBlockDim; ++z) {
     for (int y = 0; y < kBlockDim; ++y) {
-      float px = px0 + z * sz[0] + y * sy[0];
-      float py = py0 + z * sz[1] + y * sy[1];
-      float pz = pz0 + z * sz[2] + y * sy[2];
+      const float px = px0 + z * sz[0] + y * sy[0];
+      const float py = py0 + z * sz[1] + y * sy[1];
+      const float pz = pz0 + z * sz[2] + y * sy[2];
       Voxel* row = vox + voxelIndex(0, y, z);
-      for (int x = 0; x < kBlockDim; ++x, px += sx[0], py += sx[1], pz += sx[2]) {
-        if (pz <= 1e-3f) continue;
-        const float inv = 1.0f / pz;
-        const float u = fx * px * inv + cx, v = fy * py * inv + cy;
-        if (!(u >= -0.5f && u < uMax && v >= -0.5f && v < vMax)) continue;
-        const int iu = static_cast<int>(u + 0.5f), iv = static_cast<int>(v + 0.5f);
-        const size_t i = static_cast<size_t>(iv) * width + iu;
-        const float pw = pixelWeight[i];
+      // Project the row's eight voxels first (vectorised), then update the ones that land on a pixel.
+      int32_t pix[kBlockDim];
+      float depthZ[kBlockDim];
+#if defined(__SSE2__)
+      // Four voxels at a time (x86-64 always has SSE2); same arithmetic as the scalar path below.
+      for (int x0 = 0; x0 < kBlockDim; x0 += 4) {
+        const __m128 xs4 = _mm_setr_ps(static_cast<float>(x0), static_cast<float>(x0 + 1),
+                                       static_cast<float>(x0 + 2), static_cast<float>(x0 + 3));
+        const __m128 qx = _mm_add_ps(_mm_set1_ps(px), _mm_mul_ps(xs4, _mm_set1_ps(sx[0])));
+        const __m128 qy = _mm_add_ps(_mm_set1_ps(py), _mm_mul_ps(xs4, _mm_set1_ps(sx[1])));
+        const __m128 qz = _mm_add_ps(_mm_set1_ps(pz), _mm_mul_ps(xs4, _mm_set1_ps(sx[2])));
+        const __m128 eps = _mm_set1_ps(1e-3f);
+        const __m128 inv = _mm_div_ps(_mm_set1_ps(1.0f), _mm_max_ps(qz, eps));
+        const __m128 lo = _mm_set1_ps(-1.0f), half = _mm_set1_ps(0.5f);
+        const __m128 uL = _mm_set1_ps(uLimit), vL = _mm_set1_ps(vLimit);
+        __m128 u = _mm_add_ps(_mm_add_ps(_mm_mul_ps(_mm_mul_ps(_mm_set1_ps(fx), qx), inv), _mm_set1_ps(cx)), half);
+        __m128 v = _mm_add_ps(_mm_add_ps(_mm_mul_ps(_mm_mul_ps(_mm_set1_ps(fy), qy), inv), _mm_set1_ps(cy)), half);
+        u = _mm_min_ps(_mm_max_ps(u, lo), uL);
+        v = _mm_min_ps(_mm_max_ps(v, lo), vL);
+        const __m128 inside = _mm_and_ps(
+            _mm_and_ps(_mm_cmpgt_ps(qz, eps), _mm_and_ps(_mm_cmpge_ps(u, _mm_setzero_ps()), _mm_cmplt_ps(u, uL))),
+            _mm_and_ps(_mm_cmpge_ps(v, _mm_setzero_ps()), _mm_cmplt_ps(v, vL)));
+        const __m128i iu = _mm_cvttps_epi32(u), iv = _mm_cvttps_epi32(v);
+        alignas(16) int32_t ius[4], ivs[4], ok[4];
+        _mm_store_si128(reinterpret_cast<__m128i*>(ius), iu);
+        _mm_store_si128(reinterpret_cast<__m128i*>(ivs), iv);
+        _mm_store_si128(reinterpret_cast<__m128i*>(ok), _mm_castps_si128(inside));
+        _mm_storeu_ps(depthZ + x0, qz);
+        for (int j = 0; j < 4; ++j) pix[x0 + j] = ok[j] ? ivs[j] * width + ius[j] : -1;
+      }
+#else
+      for (int x = 0; x < kBlockDim; ++x) {
+        const float qx = px + x * sx[0], qy = py + x * sx[1], qz = pz + x * sx[2];
+        const float inv = 1.0f / std::max(qz, 1e-3f);
+        // +0.5 and truncation = nearest pixel for u >= -0.5; clamped so the conversion is always defined.
+        const float u = std::min(std::max(fx * qx * inv + cx + 0.5f, -1.0f), uLimit);
+        const float v = std::min(std::max(fy * qy * inv + cy + 0.5f, -1.0f), vLimit);
+        const bool inside = (qz > 1e-3f) & (u >= 0.0f) & (u < uLimit) & (v >= 0.0f) & (v < vLimit);
+        const int32_t i = static_cast<int32_t>(v) * width + static_cast<int32_t>(u);
+        pix[x] = inside ? i : -1;
+        depthZ[x] = qz;
+      }
+#endif
+      for (int x = 0; x < kBlockDim; ++x) {
+        if (pix[x] < 0) continue;
+        const size_t i = static_cast<size_t>(pix[x]);
+        const float pz = depthZ[x];
+        const PixelRecord& rec = pixels[i];
+        const float pw = rec.weight;
         if (!(pw > 0)) continue;
-        const float sdf = (f.depth[i] - pz) * rayScale[i];
+        const float sdf = (rec.depth - pz) * rec.rayScale;
         if (sdf < -trunc) continue;
         const float t = sdf >= trunc ? 1.0f : sdf * invTrunc;
         // Behind the observed surface the projective distance is least reliable (the ray may have
@@ -234,11 +362,10 @@ void TsdfVolume::integrateBlock(Block& block, const FrameInput& f, const double*
         Voxel& vx = row[x];
         const float W0 = vx.weight, nw = W0 + w, invNw = 1.0f / nw;
         vx.tsdf = (vx.tsdf * W0 + t * w) * invNw;
-        if (f.rgb) {
-          const uint8_t* c = f.rgb + 3 * i;
-          vx.r = static_cast<uint8_t>((vx.r * W0 + c[0] * w) * invNw + 0.5f);
-          vx.g = static_cast<uint8_t>((vx.g * W0 + c[1] * w) * invNw + 0.5f);
-          vx.b = static_cast<uint8_t>((vx.b * W0 + c[2] * w) * invNw + 0.5f);
+        if (hasColour) {
+          vx.r = static_cast<uint8_t>((vx.r * W0 + rec.r * w) * invNw + 0.5f);
+          vx.g = static_cast<uint8_t>((vx.g * W0 + rec.g * w) * invNw + 0.5f);
+          vx.b = static_cast<uint8_t>((vx.b * W0 + rec.b * w) * invNw + 0.5f);
         }
         vx.weight = nw < maxW ? nw : maxW;
         any = true;
@@ -252,20 +379,10 @@ IntegrateStats TsdfVolume::integrate(const FrameInput& f) {
   validateIntrinsics(f.k);
   validatePose(f.pose);
   if (!f.depth) throw std::invalid_argument("fusion: depth image is missing");
-  const Intrinsics& k = f.k;
-  if (rayScale_.empty() || rayScaleFor_.width != k.width || rayScaleFor_.height != k.height ||
-      rayScaleFor_.fx != k.fx || rayScaleFor_.fy != k.fy || rayScaleFor_.cx != k.cx || rayScaleFor_.cy != k.cy) {
-    rayScale_.resize(static_cast<size_t>(k.width) * k.height);
-    for (int v = 0; v < k.height; ++v)
-      for (int u = 0; u < k.width; ++u) {
-        const double xn = (u - k.cx) / k.fx, yn = (v - k.cy) / k.fy;
-        rayScale_[static_cast<size_t>(v) * k.width + u] = static_cast<float>(std::sqrt(1 + xn * xn + yn * yn));
-      }
-    rayScaleFor_ = k;
-  }
+  prepareRays(f.k);
 
   IntegrateStats stats;
-  stats.validPixels = computePixelWeights(f);
+  stats.validPixels = preparePixels(f);
 
   std::vector<uint64_t> keys;
   collectTouchedBlocks(f, keys);
@@ -279,7 +396,7 @@ IntegrateStats TsdfVolume::integrate(const FrameInput& f) {
                        static_cast<int32_t>(key & 0x1FFFFF) - kCoordLimit};
     Block* b = map_.find(c);
     if (!b) {
-      if (static_cast<double>(memoryBytes() + sizeof(Block)) > params_.maxMemoryBytes) {
+      if (static_cast<double>(volumeBytes() + sizeof(Block)) > params_.maxMemoryBytes) {
         limitReached_ = true;
         ++stats.refusedBlocks;
         continue;

@@ -27,7 +27,7 @@ struct VolumeParams {
   float maxWeight = 64.0f;       // running-average cap: lets the model follow slow tissue motion
   float minDepth = 1.0f;         // mm; depth outside [minDepth, maxDepth] is ignored
   float maxDepth = 500.0f;       // mm
-  double maxMemoryBytes = 2.0e9;  // voxel blocks + hash table
+  double maxMemoryBytes = 2.0e9;  // voxel blocks + hash table (volumeBytes)
   // Weight each observation by the cosine between the viewing ray and the surface normal estimated
   // from the depth image (floored at kMinAngleWeight). Grazing rays and depth discontinuities carry
   // the largest projective-distance errors (silhouettes carve "inside" values into free space); with
@@ -112,14 +112,27 @@ class TsdfVolume {
   RaycastResult raycast(const Pose& pose, const Intrinsics& k) const;
 
   size_t blockCount() const { return map_.size(); }
+  // Voxel blocks and hash table: what maxMemoryBytes limits.
+  size_t volumeBytes() const;
+  // Everything the volume holds, including per-frame buffers and mesh scratch.
   size_t memoryBytes() const;
   bool memoryLimitReached() const { return limitReached_; }
   uint32_t integrations() const { return integrations_; }
   void reset();
 
  private:
-  // Per-pixel observation weight (0 = pixel unusable): validity, depth range, confidence, view angle.
-  uint32_t computePixelWeights(const FrameInput& frame);
+  // Per-pixel record of a frame, packed so the voxel loop reads one cache line per pixel.
+  struct PixelRecord {
+    float depth;
+    float weight;    // 0 = unusable (invalid, out of range, zero confidence); else confidence x view angle
+    float rayScale;  // ray length per unit depth
+    uint8_t r = 0, g = 0, b = 0, pad = 0;
+  };
+  static constexpr int kMaxBandSamples = 16;
+
+  void prepareRays(const Intrinsics& k);
+  // Fills pixels_; returns the number of usable pixels.
+  uint32_t preparePixels(const FrameInput& frame);
   void collectTouchedBlocks(const FrameInput& frame, std::vector<uint64_t>& keys);
   void integrateBlock(Block& block, const FrameInput& frame, const double* worldToCam, bool& changed) const;
   void meshBlockStandalone(const Block& block, MeshBuffers& out) const;
@@ -133,7 +146,9 @@ class TsdfVolume {
   // Per-pixel length of the unit-depth ray (sqrt(1 + x^2 + y^2)), cached per intrinsics.
   std::vector<float> rayScale_;
   Intrinsics rayScaleFor_;
-  std::vector<float> pixelWeight_;
+  std::vector<float> colXn_, rowYn_;  // normalised image coordinates per column / row
+  std::vector<PixelRecord> pixels_;
+  float frameMaxDepth_ = 0;  // largest usable depth of the frame being integrated
 
   // Scratch kept between full extractions: per block, vertex index of each owned edge.
   struct FullMeshScratch {

@@ -8,47 +8,85 @@
 namespace navws::tracking {
 namespace {
 
+// Runs fn(y0, y1) over row bands of an image on the shared pool.
+template <typename Fn>
+void ParallelRows(int h, Fn&& fn) {
+  ThreadPool::Shared().ParallelFor(static_cast<size_t>(std::max(h, 0)), 8, [&](size_t, size_t y0, size_t y1) {
+    fn(static_cast<int>(y0), static_cast<int>(y1));
+  });
+}
+
 // Marks every pixel within `radius` (Chebyshev distance) of a bad pixel as bad: separable max filter.
 void GrowBad(std::vector<uint8_t>& bad, int w, int h, int radius) {
-  if (radius <= 0) return;
+  if (radius <= 0 || std::find(bad.begin(), bad.end(), 1) == bad.end()) return;
   std::vector<uint8_t> tmp(bad.size());
-  for (int y = 0; y < h; ++y) {
-    const uint8_t* row = &bad[static_cast<size_t>(y) * w];
-    uint8_t* out = &tmp[static_cast<size_t>(y) * w];
-    for (int x = 0; x < w; ++x) {
-      uint8_t b = 0;
-      for (int dx = std::max(0, x - radius); dx <= std::min(w - 1, x + radius) && !b; ++dx) b = row[dx];
-      out[x] = b;
-    }
-  }
-  for (int y = 0; y < h; ++y) {
-    for (int x = 0; x < w; ++x) {
-      uint8_t b = 0;
-      for (int dy = std::max(0, y - radius); dy <= std::min(h - 1, y + radius) && !b; ++dy) {
-        b = tmp[static_cast<size_t>(dy) * w + x];
+  ParallelRows(h, [&](int y0, int y1) {
+    for (int y = y0; y < y1; ++y) {
+      const uint8_t* row = &bad[static_cast<size_t>(y) * w];
+      uint8_t* out = &tmp[static_cast<size_t>(y) * w];
+      for (int x = 0; x < w; ++x) {
+        uint8_t b = 0;
+        for (int dx = std::max(0, x - radius); dx <= std::min(w - 1, x + radius) && !b; ++dx) b = row[dx];
+        out[x] = b;
       }
-      bad[static_cast<size_t>(y) * w + x] = b;
     }
-  }
+  });
+  ParallelRows(h, [&](int y0, int y1) {
+    for (int y = y0; y < y1; ++y) {
+      for (int x = 0; x < w; ++x) {
+        uint8_t b = 0;
+        for (int dy = std::max(0, y - radius); dy <= std::min(h - 1, y + radius) && !b; ++dy) {
+          b = tmp[static_cast<size_t>(dy) * w + x];
+        }
+        bad[static_cast<size_t>(y) * w + x] = b;
+      }
+    }
+  });
 }
 
 // Central-difference gradients; the outermost pixel ring has none and is masked out.
 void ComputeGradients(PyramidLevel& lv, const std::vector<float>& grey) {
   const int w = lv.width, h = lv.height;
   lv.igrad.assign(static_cast<size_t>(w) * h * 4, 0.0f);
-  for (int y = 0; y < h; ++y) {
-    for (int x = 0; x < w; ++x) {
-      const size_t i = static_cast<size_t>(y) * w + x;
-      float* g = &lv.igrad[i * 4];
-      g[0] = grey[i];
-      if (x == 0 || y == 0 || x == w - 1 || y == h - 1) {
-        lv.mask[i] = 0;
-        continue;
+  ParallelRows(h, [&](int y0, int y1) {
+    for (int y = y0; y < y1; ++y) {
+      for (int x = 0; x < w; ++x) {
+        const size_t i = static_cast<size_t>(y) * w + x;
+        float* g = &lv.igrad[i * 4];
+        g[0] = grey[i];
+        if (x == 0 || y == 0 || x == w - 1 || y == h - 1) {
+          lv.mask[i] = 0;
+          continue;
+        }
+        g[1] = 0.5f * (grey[i + 1] - grey[i - 1]);
+        g[2] = 0.5f * (grey[i + w] - grey[i - w]);
       }
-      g[1] = 0.5f * (grey[i + 1] - grey[i - 1]);
-      g[2] = 0.5f * (grey[i + w] - grey[i - w]);
     }
-  }
+  });
+}
+
+// Central-difference depth gradients; pixels next to unknown depth or across a depth edge (neighbours
+// differing by more than 10%) are marked untrustworthy.
+void ComputeDepthGradients(PyramidLevel& lv) {
+  const int w = lv.width, h = lv.height;
+  lv.dgrad.assign(static_cast<size_t>(w) * h * 4, 0.0f);
+  ParallelRows(h, [&](int y0, int y1) {
+    for (int y = std::max(1, y0); y < std::min(h - 1, y1); ++y) {
+      for (int x = 1; x < w - 1; ++x) {
+        const size_t i = static_cast<size_t>(y) * w + x;
+        const float z = lv.depth[i], l = lv.depth[i - 1], r = lv.depth[i + 1], u = lv.depth[i - w],
+                    d = lv.depth[i + w];
+        float* g = &lv.dgrad[i * 4];
+        g[0] = z;
+        if (!(z > 0 && l > 0 && r > 0 && u > 0 && d > 0)) continue;
+        const float lim = 0.1f * z;
+        if (std::fabs(r - l) > lim || std::fabs(d - u) > lim) continue;
+        g[1] = 0.5f * (r - l);
+        g[2] = 0.5f * (d - u);
+        g[3] = 1.0f;
+      }
+    }
+  });
 }
 
 void SelectPoints(PyramidLevel& lv, const PointOptions& opts) {
@@ -57,7 +95,13 @@ void SelectPoints(PyramidLevel& lv, const PointOptions& opts) {
   const int max_points = std::max(16, opts.max_points);
   const int cell = std::max(1, static_cast<int>(std::floor(std::sqrt(static_cast<double>(w) * h / max_points))));
   lv.points.clear();
-  for (int cy = 0; cy < h; cy += cell) {
+  const int cell_rows = (h + cell - 1) / cell;
+  ThreadPool& pool = ThreadPool::Shared();
+  // One list per chunk of cell rows, joined in order: the selection does not depend on the threads.
+  std::vector<std::vector<KeyPoint>> parts(pool.ChunkCount(static_cast<size_t>(cell_rows), 4));
+  pool.ParallelFor(static_cast<size_t>(cell_rows), 4, [&](size_t chunk, size_t r0, size_t r1) {
+  std::vector<KeyPoint>& out = parts[chunk];
+  for (int cy = static_cast<int>(r0) * cell; cy < static_cast<int>(r1) * cell; cy += cell) {
     for (int cx = 0; cx < w; cx += cell) {
       float best = g2min;
       int bx = -1, by = -1;
@@ -80,9 +124,11 @@ void SelectPoints(PyramidLevel& lv, const PointOptions& opts) {
       const float z = lv.depth[i];
       const float x3 = static_cast<float>((bx - lv.k.cx) / lv.k.fx) * z;
       const float y3 = static_cast<float>((by - lv.k.cy) / lv.k.fy) * z;
-      lv.points.push_back({x3, y3, z, lv.igrad[i * 4], static_cast<float>(bx), static_cast<float>(by)});
+      out.push_back({x3, y3, z, lv.igrad[i * 4], static_cast<float>(bx), static_cast<float>(by)});
     }
   }
+  });
+  for (const std::vector<KeyPoint>& part : parts) lv.points.insert(lv.points.end(), part.begin(), part.end());
 }
 
 // grey <- 128 + 100 (grey - mean) / mean, with the mean over usable pixels in a (2r+1)^2 window
@@ -159,6 +205,15 @@ FramePyramid::FramePyramid(const uint8_t* rgb, const float* depth, int width, in
     }
   }
   ComputeGradients(l0, grey);
+  {
+    const float g2min = point_opts.min_gradient * point_opts.min_gradient;
+    size_t textured = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const float* g = &l0.igrad[i * 4];
+      textured += l0.mask[i] && g[1] * g[1] + g[2] * g[2] >= g2min;
+    }
+    textured_fraction_ = n ? static_cast<double>(textured) / n : 0.0;
+  }
 
   std::vector<float> prev_grey = std::move(grey);
   for (size_t li = 1; li < levels_.size(); ++li) {
@@ -172,7 +227,8 @@ FramePyramid::FramePyramid(const uint8_t* rgb, const float* depth, int width, in
     std::vector<float> g(static_cast<size_t>(w) * h);
     dst.mask.assign(g.size(), 0);
     if (has_depth_) dst.depth.assign(g.size(), 0.0f);
-    for (int y = 0; y < h; ++y) {
+    ParallelRows(h, [&](int y0, int y1) {
+    for (int y = y0; y < y1; ++y) {
       for (int x = 0; x < w; ++x) {
         const size_t s = static_cast<size_t>(2 * y) * sw + 2 * x;
         const size_t idx[4] = {s, s + 1, s + sw, s + sw + 1};
@@ -200,11 +256,13 @@ FramePyramid::FramePyramid(const uint8_t* rgb, const float* depth, int width, in
         }
       }
     }
+    });
     ComputeGradients(dst, g);
     prev_grey = std::move(g);
   }
 
   if (has_depth_) {
+    for (PyramidLevel& lv : levels_) ComputeDepthGradients(lv);
     for (size_t li = 0; li < levels_.size(); ++li) {
       PointOptions opts = point_opts;
       opts.max_points = std::max(16, point_opts.max_points >> li);
@@ -223,7 +281,7 @@ FramePyramid::FramePyramid(const uint8_t* rgb, const float* depth, int width, in
 size_t FramePyramid::MemoryBytes() const {
   size_t bytes = 0;
   for (const PyramidLevel& lv : levels_) {
-    bytes += lv.mask.size() + lv.igrad.size() * sizeof(float) + lv.depth.size() * sizeof(float) +
+    bytes += lv.mask.size() + (lv.igrad.size() + lv.dgrad.size() + lv.depth.size()) * sizeof(float) +
              lv.points.size() * sizeof(KeyPoint);
   }
   return bytes;

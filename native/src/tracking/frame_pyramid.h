@@ -50,6 +50,9 @@ struct PyramidLevel {
   // Per pixel: intensity, d/du, d/dv, pad; packed so one bilinear lookup touches one cache line pair.
   std::vector<float> igrad;
   std::vector<float> depth;  // mm, 0 = unknown; empty when the frame has no depth
+  // Per pixel: depth, d/du, d/dv, 1 where all three are trustworthy (no unknown neighbour, no depth
+  // edge); empty when the frame has no depth. Feeds the geometric (depth) residual.
+  std::vector<float> dgrad;
   std::vector<KeyPoint> points;
 };
 
@@ -66,6 +69,9 @@ class FramePyramid {
   double MedianPointDepth() const { return median_point_depth_; }
   // Fraction of finest-level pixels the mask keeps.
   double UsableFraction() const { return usable_fraction_; }
+  // Fraction of finest-level pixels that are usable and have at least the point gradient: near zero
+  // for uniform, black or washed-out frames, which carry no photometric information.
+  double TexturedFraction() const { return textured_fraction_; }
   size_t MemoryBytes() const;
 
  private:
@@ -73,6 +79,7 @@ class FramePyramid {
   bool has_depth_ = false;
   double median_point_depth_ = 0;
   double usable_fraction_ = 0;
+  double textured_fraction_ = 0;
 };
 
 }  // namespace navws::tracking

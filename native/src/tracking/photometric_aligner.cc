@@ -9,12 +9,19 @@
 namespace navws::tracking {
 namespace {
 
-constexpr int kMaxParams = 8;  // [v(3) w(3) gain bias]
+constexpr int kMaxParams = 9;  // [v(3) w(3) gain bias depth-scale]
 constexpr size_t kMinChunk = 1024;
 // The affine model pivots on mid-grey, I_t = gain * (I_k - 128) + 128 + bias, so that gain and bias are
 // nearly uncorrelated on normalised images (whose mean is ~128).
 constexpr float kPivot = 128.0f;
 constexpr double kMinGain = 0.4, kMaxGain = 2.5;
+// The frame's depth may differ from the keyframe's by a scale (per-frame network depth): the geometric
+// residual is c * D_frame - z with c a nuisance parameter in this range, so only the shape of the depth
+// constrains the pose and its overall scale cannot pull the translation.
+constexpr double kMinDepthScale = 0.7, kMaxDepthScale = 1.4;
+constexpr double kDepthScalePrior = 100.0;
+// Below this share of textured pixels a frame is not trusted even if its depth would align.
+constexpr double kMinTexturedFraction = 0.01;
 
 struct Rigid {
   double r[9];
@@ -87,8 +94,13 @@ bool IsFinite(const Rigid& a) {
 // Residuals and what the Jacobian needs, per keyframe point, for one pose hypothesis.
 struct Warp {
   std::vector<float> r, gx, gy, qx, qy, qz;
-  std::vector<uint8_t> valid;
+  std::vector<float> rd, dgx, dgy;  // depth residual (mm) and depth gradient of the frame
+  std::vector<uint8_t> valid, dvalid;
   void Resize(size_t n) {
+    rd.resize(n);
+    dgx.resize(n);
+    dgy.resize(n);
+    dvalid.resize(n);
     r.resize(n);
     gx.resize(n);
     gy.resize(n);
@@ -105,6 +117,10 @@ struct Warp {
     qy.swap(o.qy);
     qz.swap(o.qz);
     valid.swap(o.valid);
+    rd.swap(o.rd);
+    dgx.swap(o.dgx);
+    dgy.swap(o.dgy);
+    dvalid.swap(o.dvalid);
   }
 };
 
@@ -131,21 +147,33 @@ Robust MakeRobust(double sigma, const AlignOptions& o) {
   return {o.huber_k * sigma, std::max(o.truncation, o.huber_k * 1.5) * sigma};
 }
 
+// How residuals are weighted for one step: the robust kernel (photometric units) and the factor that
+// brings depth residuals (mm) into photometric units; 0 = no geometric term.
+struct Weights {
+  Robust robust;
+  double depth_scale;
+};
+
 struct Partial {
   double cost = 0;
   size_t n = 0;
 };
 
 // Mean (per point) cost of the affine priors.
-double AffinePrior(double gain, double bias, const AlignOptions& o) {
-  if (!o.estimate_affine) return 0;
+double Priors(double gain, double bias, double depth_scale, const AlignOptions& o) {
+  const double dc = depth_scale - 1.0;
+  double p = 0.5 * kDepthScalePrior * dc * dc;
+  if (!o.estimate_affine) return p;
   const double dg = gain - o.init_gain, db = bias - o.init_bias;
-  return 0.5 * (o.gain_prior * dg * dg + o.bias_prior * db * db);
+  return p + 0.5 * (o.gain_prior * dg * dg + o.bias_prior * db * db);
 }
 
 // Warps every point with (pose, gain, bias), fills `out`, and returns the robust cost under `robust`.
 Partial ResidualPass(const PyramidLevel& kf, const PyramidLevel& tf, const Rigid& pose, double gain, double bias,
-                     const Robust& robust, Warp& out) {
+                     double depth_scale, const Weights& wt, Warp& out) {
+  const float cscale = static_cast<float>(depth_scale);
+  const Robust& robust = wt.robust;
+  const bool use_depth = wt.depth_scale > 0 && !tf.dgrad.empty();
   const std::vector<KeyPoint>& pts = kf.points;
   out.Resize(pts.size());
   ThreadPool& pool = ThreadPool::Shared();
@@ -169,6 +197,7 @@ Partial ResidualPass(const PyramidLevel& kf, const PyramidLevel& tf, const Rigid
       const float qy = r10 * p.x + r11 * p.y + r12 * p.z + t1;
       const float qz = r20 * p.x + r21 * p.y + r22 * p.z + t2;
       out.valid[i] = 0;
+      out.dvalid[i] = 0;
       if (!(qz > 1e-3f)) continue;
       const float iz = 1.0f / qz;
       const float u = fx * qx * iz + cx, v = fy * qy * iz + cy;
@@ -195,6 +224,20 @@ Partial ResidualPass(const PyramidLevel& kf, const PyramidLevel& tf, const Rigid
       robust.Eval(r, wgt, rho);
       acc.cost += rho;
       ++acc.n;
+      if (use_depth) {
+        const float* da = &tf.dgrad[idx * 4];
+        const float* db = da + 4;
+        const float* dc = da + static_cast<size_t>(w) * 4;
+        const float* dd = dc + 4;
+        if (da[3] > 0 && db[3] > 0 && dc[3] > 0 && dd[3] > 0) {
+          out.rd[i] = cscale * (w00 * da[0] + w01 * db[0] + w10 * dc[0] + w11 * dd[0]) - qz;
+          out.dgx[i] = cscale * (w00 * da[1] + w01 * db[1] + w10 * dc[1] + w11 * dd[1]);
+          out.dgy[i] = cscale * (w00 * da[2] + w01 * db[2] + w10 * dc[2] + w11 * dd[2]);
+          out.dvalid[i] = 1;
+          robust.Eval(wt.depth_scale * out.rd[i], wgt, rho);
+          acc.cost += rho;
+        }
+      }
     }
     parts[chunk] = acc;
   });
@@ -217,6 +260,28 @@ double RobustScale(const Warp& wp, const AlignOptions& o) {
   return std::max(o.min_sigma, 1.4826 * a[a.size() / 2]);
 }
 
+double DepthScale(const Warp& wp, const AlignOptions& o) {
+  std::vector<float> a;
+  a.reserve(wp.rd.size());
+  for (size_t i = 0; i < wp.rd.size(); ++i) {
+    if (wp.valid[i] && wp.dvalid[i]) a.push_back(std::fabs(wp.rd[i]));
+  }
+  if (a.size() < 16) return 0;
+  std::nth_element(a.begin(), a.begin() + a.size() / 2, a.end());
+  return std::max(o.min_sigma_depth, 1.4826 * a[a.size() / 2]);
+}
+
+// Re-estimates both residual scales at the current warp.
+Weights MakeWeights(const Warp& wp, const PyramidLevel& tf, const AlignOptions& o) {
+  const double sigma = RobustScale(wp, o);
+  double depth_scale = 0;
+  if (o.depth_weight > 0 && !tf.dgrad.empty()) {
+    const double sd = DepthScale(wp, o);
+    if (sd > 0) depth_scale = std::sqrt(o.depth_weight) * sigma / sd;
+  }
+  return {MakeRobust(sigma, o), depth_scale};
+}
+
 struct Normal {
   double h[kMaxParams * kMaxParams] = {};  // upper triangle used
   double g[kMaxParams] = {};
@@ -224,11 +289,16 @@ struct Normal {
   size_t n = 0;
   size_t inliers = 0;
   double sq = 0;
+  size_t nd = 0;
+  double sqd = 0;
 };
 
 // Weighted normal equations H = sum w J J^T, g = sum w J r, with per-chunk partial sums.
-Normal Accumulate(const PyramidLevel& kf, const PyramidLevel& tf, const Warp& wp, const Robust& robust,
-                  int params) {
+// All parameters are accumulated; SolveDamped keeps the active ones.
+Normal Accumulate(const PyramidLevel& kf, const PyramidLevel& tf, const Warp& wp, const Weights& wt,
+                  double depth_scale) {
+  const Robust& robust = wt.robust;
+  const double ds = wt.depth_scale;
   const std::vector<KeyPoint>& pts = kf.points;
   ThreadPool& pool = ThreadPool::Shared();
   std::vector<Normal> parts(pool.ChunkCount(pts.size(), kMinChunk));
@@ -244,13 +314,35 @@ Normal Accumulate(const PyramidLevel& kf, const PyramidLevel& tf, const Warp& wp
       acc.cost += rho;
       acc.sq += r * r;
       ++acc.n;
+      const double qx = wp.qx[i], qy = wp.qy[i], iz = 1.0 / wp.qz[i];
+      const double qz = wp.qz[i];
+      if (ds > 0 && wp.dvalid[i]) {
+        // r_d = D(pi(q)) - q_z, scaled into photometric units.
+        const double rd = ds * wp.rd[i];
+        double wd, rhod;
+        robust.Eval(rd, wd, rhod);
+        acc.cost += rhod;
+        acc.sqd += static_cast<double>(wp.rd[i]) * wp.rd[i];
+        ++acc.nd;
+        if (wd > 0) {
+          const double du = wp.dgx[i] * fx * iz, dv = wp.dgy[i] * fy * iz;
+          const double d0 = ds * du, d1 = ds * dv, d2 = ds * (-(du * qx + dv * qy) * iz - 1.0);
+          // d r_d / d c = D_frame(u) = (r_d + z) / c.
+          const double dc = ds * (wp.rd[i] + qz) / depth_scale;
+          double jd[kMaxParams] = {d0, d1, d2, qy * d2 - qz * d1, qz * d0 - qx * d2, qx * d1 - qy * d0, 0, 0, dc};
+          for (int a = 0; a < kMaxParams; ++a) {
+            if (a == 6 || a == 7) continue;
+            const double wa = wd * jd[a];
+            acc.g[a] += wa * rd;
+            for (int b = a; b < kMaxParams; ++b) acc.h[a * kMaxParams + b] += wa * jd[b];
+          }
+        }
+      }
       if (wgt <= 0) continue;
       ++acc.inliers;
-      const double qx = wp.qx[i], qy = wp.qy[i], iz = 1.0 / wp.qz[i];
       const double ju = wp.gx[i] * fx * iz, jv = wp.gy[i] * fy * iz;
       // dI/dq for the camera-frame point q, then dq/d(xi) = [I | -[q]x] for a left increment.
       const double jq0 = ju, jq1 = jv, jq2 = -(ju * qx + jv * qy) * iz;
-      const double qz = wp.qz[i];
       j[0] = jq0;
       j[1] = jq1;
       j[2] = jq2;
@@ -259,10 +351,10 @@ Normal Accumulate(const PyramidLevel& kf, const PyramidLevel& tf, const Warp& wp
       j[5] = qx * jq1 - qy * jq0;
       j[6] = -(pts[i].intensity - kPivot);
       j[7] = -1.0;
-      for (int a = 0; a < params; ++a) {
+      for (int a = 0; a < 8; ++a) {
         const double wa = wgt * j[a];
         acc.g[a] += wa * r;
-        for (int b = a; b < params; ++b) acc.h[a * kMaxParams + b] += wa * j[b];
+        for (int b = a; b < 8; ++b) acc.h[a * kMaxParams + b] += wa * j[b];
       }
     }
     parts[chunk] = acc;
@@ -275,17 +367,21 @@ Normal Accumulate(const PyramidLevel& kf, const PyramidLevel& tf, const Warp& wp
     total.n += p.n;
     total.inliers += p.inliers;
     total.sq += p.sq;
+    total.nd += p.nd;
+    total.sqd += p.sqd;
   }
-  for (int a = 0; a < params; ++a) {
+  for (int a = 0; a < kMaxParams; ++a) {
     for (int b = 0; b < a; ++b) total.h[a * kMaxParams + b] = total.h[b * kMaxParams + a];
   }
   return total;
 }
 
 // The priors' share of the normal equations of the summed cost (n points).
-void AddAffinePrior(Normal& ne, double gain, double bias, const AlignOptions& o) {
-  if (!o.estimate_affine) return;
+void AddPriors(Normal& ne, double gain, double bias, double depth_scale, const AlignOptions& o) {
   const double n = static_cast<double>(ne.n);
+  ne.h[8 * kMaxParams + 8] += n * kDepthScalePrior;
+  ne.g[8] += n * kDepthScalePrior * (depth_scale - 1.0);
+  if (!o.estimate_affine) return;
   ne.h[6 * kMaxParams + 6] += n * o.gain_prior;
   ne.g[6] += n * o.gain_prior * (gain - o.init_gain);
   ne.h[7 * kMaxParams + 7] += n * o.bias_prior;
@@ -293,13 +389,21 @@ void AddAffinePrior(Normal& ne, double gain, double bias, const AlignOptions& o)
 }
 
 // Solves (H + lambda diag(H)) x = -g by Cholesky; false when the damped system is not positive definite.
-bool SolveDamped(const Normal& ne, int n, double lambda, double* x) {
+// Only the parameters flagged in `active` are solved for; the others get a zero step.
+bool SolveDamped(const Normal& ne, const bool* active, double lambda, double* x_out) {
+  int idx[kMaxParams];
+  int n = 0;
+  for (int i = 0; i < kMaxParams; ++i) {
+    x_out[i] = 0;
+    if (active[i]) idx[n++] = i;
+  }
   double a[kMaxParams * kMaxParams];
+  double x[kMaxParams];
   double maxdiag = 0;
-  for (int i = 0; i < n; ++i) maxdiag = std::max(maxdiag, ne.h[i * kMaxParams + i]);
+  for (int i = 0; i < n; ++i) maxdiag = std::max(maxdiag, ne.h[idx[i] * kMaxParams + idx[i]]);
   if (!(maxdiag > 0) || !std::isfinite(maxdiag)) return false;
   for (int i = 0; i < n; ++i) {
-    for (int k = 0; k < n; ++k) a[i * n + k] = ne.h[i * kMaxParams + k];
+    for (int k = 0; k < n; ++k) a[i * n + k] = ne.h[idx[i] * kMaxParams + idx[k]];
     a[i * n + i] *= 1 + lambda;
   }
   // In place: lower triangle becomes L with A = L L^T.
@@ -317,7 +421,7 @@ bool SolveDamped(const Normal& ne, int n, double lambda, double* x) {
   }
   double y[kMaxParams];
   for (int r = 0; r < n; ++r) {
-    double s = -ne.g[r];
+    double s = -ne.g[idx[r]];
     for (int k = 0; k < r; ++k) s -= a[r * n + k] * y[k];
     y[r] = s / a[r * n + r];
   }
@@ -328,6 +432,7 @@ bool SolveDamped(const Normal& ne, int n, double lambda, double* x) {
   }
   for (int i = 0; i < n; ++i) {
     if (!std::isfinite(x[i])) return false;
+    x_out[idx[i]] = x[i];
   }
   return true;
 }
@@ -371,12 +476,16 @@ AlignResult Align(const FramePyramid& keyframe, const FramePyramid& frame, const
                   const AlignOptions& opts) {
   AlignResult res;
   Rigid pose = FromMatrix(pose_init);
-  double gain = opts.init_gain, bias = opts.init_bias;
+  double gain = opts.init_gain, bias = opts.init_bias, depth_scale = 1.0;
   res.pose = ToMatrix(pose);
   res.gain = gain;
   res.bias = bias;
   if (!keyframe.HasDepth()) {
     res.reason = "keyframe has no depth";
+    return res;
+  }
+  if (frame.TexturedFraction() < kMinTexturedFraction) {
+    res.reason = "frame has no usable texture (uniform, black or saturated)";
     return res;
   }
   const int levels = std::min(keyframe.Levels(), frame.Levels());
@@ -393,23 +502,24 @@ AlignResult Align(const FramePyramid& keyframe, const FramePyramid& frame, const
     const PyramidLevel& tl = frame.Level(level);
     const int max_it = level == finest ? opts.max_iterations_fine : opts.max_iterations_coarse;
     const bool affine = opts.estimate_affine && level <= affine_from;
-    const int params = affine ? 8 : 6;
+    bool active[kMaxParams] = {true, true, true, true, true, true, affine, affine, false};
     const size_t min_points = static_cast<size_t>(std::max(opts.min_points, 8));
     if (kl.points.size() < min_points) continue;
-    Robust robust = MakeRobust(opts.min_sigma, opts);
-    Partial p = ResidualPass(kl, tl, pose, gain, bias, robust, cur);
+    // The first pass only collects residuals; its weights are replaced before anything uses them.
+    Weights wt{MakeRobust(opts.min_sigma, opts), opts.depth_weight > 0 ? 1.0 : 0.0};
+    Partial p = ResidualPass(kl, tl, pose, gain, bias, depth_scale, wt, cur);
     if (p.n < min_points) continue;
-    double sigma = RobustScale(cur, opts);
-    robust = MakeRobust(sigma, opts);
-    Normal ne = Accumulate(kl, tl, cur, robust, params);
-    AddAffinePrior(ne, gain, bias, opts);
-    double cost = ne.cost / static_cast<double>(ne.n) + AffinePrior(gain, bias, opts);
+    wt = MakeWeights(cur, tl, opts);
+    Normal ne = Accumulate(kl, tl, cur, wt, depth_scale);
+    AddPriors(ne, gain, bias, depth_scale, opts);
+    double cost = ne.cost / static_cast<double>(ne.n) + Priors(gain, bias, depth_scale, opts);
     double lambda = 0;
     int it = 0;
     bool solvable = true;
     while (it < max_it) {
       double x[kMaxParams] = {};
-      if (!SolveDamped(ne, params, lambda, x)) {
+      active[8] = wt.depth_scale > 0;
+      if (!SolveDamped(ne, active, lambda, x)) {
         if (lambda == 0) {
           lambda = 1e-4;
           continue;
@@ -421,15 +531,19 @@ AlignResult Align(const FramePyramid& keyframe, const FramePyramid& frame, const
       const Rigid cand_pose = Compose(Se3Exp(x), pose);
       const double cand_gain = affine ? gain + x[6] : gain;
       const double cand_bias = affine ? bias + x[7] : bias;
+      const double cand_scale = depth_scale + x[8];
       if (!IsFinite(cand_pose) || !std::isfinite(cand_gain) || !std::isfinite(cand_bias)) {
         solvable = false;
         break;
       }
       double cand_cost = INFINITY;
       // A gain outside the plausible range means the brightness model is fitting misalignment.
-      if (cand_gain >= kMinGain && cand_gain <= kMaxGain) {
-        const Partial cp = ResidualPass(kl, tl, cand_pose, cand_gain, cand_bias, robust, cand);
-        if (cp.n >= min_points) cand_cost = cp.cost / static_cast<double>(cp.n) + AffinePrior(cand_gain, cand_bias, opts);
+      if (cand_gain >= kMinGain && cand_gain <= kMaxGain && cand_scale >= kMinDepthScale &&
+          cand_scale <= kMaxDepthScale) {
+        const Partial cp = ResidualPass(kl, tl, cand_pose, cand_gain, cand_bias, cand_scale, wt, cand);
+        if (cp.n >= min_points) {
+          cand_cost = cp.cost / static_cast<double>(cp.n) + Priors(cand_gain, cand_bias, cand_scale, opts);
+        }
       }
       const double step_t = std::sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2]) / scene_depth;
       const double step_r = std::sqrt(x[3] * x[3] + x[4] * x[4] + x[5] * x[5]);
@@ -437,12 +551,12 @@ AlignResult Align(const FramePyramid& keyframe, const FramePyramid& frame, const
         pose = cand_pose;
         gain = cand_gain;
         bias = cand_bias;
+        depth_scale = cand_scale;
         cur.Swap(cand);
-        sigma = RobustScale(cur, opts);
-        robust = MakeRobust(sigma, opts);
-        ne = Accumulate(kl, tl, cur, robust, params);
-        AddAffinePrior(ne, gain, bias, opts);
-        cost = ne.cost / static_cast<double>(ne.n) + AffinePrior(gain, bias, opts);
+        wt = MakeWeights(cur, tl, opts);
+        ne = Accumulate(kl, tl, cur, wt, depth_scale);
+        AddPriors(ne, gain, bias, depth_scale, opts);
+        cost = ne.cost / static_cast<double>(ne.n) + Priors(gain, bias, depth_scale, opts);
         lambda = lambda < 1e-5 ? 0 : lambda * 0.1;
         if (step_t < opts.step_epsilon && step_r < opts.step_epsilon) break;
       } else {
@@ -458,7 +572,10 @@ AlignResult Align(const FramePyramid& keyframe, const FramePyramid& frame, const
     if (level == finest) {
       finest_ok = solvable && ne.n >= min_points;
       res.rms = std::sqrt(ne.sq / static_cast<double>(std::max<size_t>(ne.n, 1)));
-      res.sigma = sigma;
+      res.sigma = wt.robust.delta / opts.huber_k;
+      res.depth_points = static_cast<int>(ne.nd);
+      res.depth_scale = depth_scale;
+      res.depth_rms = ne.nd ? std::sqrt(ne.sqd / static_cast<double>(ne.nd)) : 0;
       res.cost = cost;
       res.valid_points = static_cast<int>(ne.n);
       res.total_points = static_cast<int>(kl.points.size());

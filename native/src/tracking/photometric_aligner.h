@@ -3,7 +3,8 @@
 // over T in SE(3) (keyframe camera -> tracking camera) and the affine brightness (gain, bias), by
 // Levenberg-damped Gauss-Newton on left-multiplicative se(3) increments [v; w], coarse to fine.
 // rho is Huber at k * sigma, truncated to zero weight beyond `truncation` * sigma, where sigma is
-// re-estimated from the residuals (1.4826 * median |r|) at every accepted step.
+// re-estimated from the residuals (1.4826 * median |r|) at every accepted step. When the tracked frame
+// has depth, a geometric residual (its depth minus the warped point's depth) joins the photometric one.
 #pragma once
 
 #include <array>
@@ -30,6 +31,12 @@ struct AlignOptions {
   // change of 0.1 costs as much as one grey level of residual on every point.
   double gain_prior = 50.0;
   double bias_prior = 0.005;
+  // Geometric term (when the tracked frame has depth): r_d = c * D_frame(pi(T X)) - z(T X), as in
+  // dense RGB-D odometry, with c a per-pair depth scale (nuisance) so inconsistently scaled network
+  // depth cannot bias the translation. Its residuals are scaled by sigma_photo / sigma_depth (each re-estimated by MAD),
+  // so both terms are in units of their own noise; the weight multiplies that. 0 disables it.
+  double depth_weight = 1.0;
+  double min_sigma_depth = 0.05;  // mm
 };
 
 struct AlignResult {
@@ -45,6 +52,9 @@ struct AlignResult {
   int valid_points = 0;    // keyframe points that land on usable pixels of the tracking frame
   int total_points = 0;    // keyframe points at the finest level
   double inlier_ratio = 0; // share of valid points within the truncation threshold
+  int depth_points = 0;     // points with a geometric residual at the finest level
+  double depth_rms = 0;     // RMS depth residual (mm) over them
+  double depth_scale = 1;   // estimated scale of the frame's depth relative to the keyframe's
   // Geometric consistency with the tracking frame's own depth (when it has depth): keyframe point ->
   // tracking frame (estimated pose) -> back-projected with the tracking depth -> keyframe again.
   int checked_points = 0;

@@ -143,6 +143,7 @@ class FrameWrap : public Napi::ObjectWrap<FrameWrap> {
     out.Set("points", pts);
     out.Set("medianDepth", pyramid_->MedianPointDepth());
     out.Set("usableFraction", pyramid_->UsableFraction());
+    out.Set("texturedFraction", pyramid_->TexturedFraction());
     return out;
   }
 
@@ -198,6 +199,11 @@ Napi::Value AlignJs(const Napi::CallbackInfo& info) {
     opts.min_points = GetInt(o, "minPoints", opts.min_points, 8, 1 << 22);
     opts.init_gain = GetNumber(o, "gain", opts.init_gain);
     opts.init_bias = GetNumber(o, "bias", opts.init_bias);
+    opts.depth_weight = GetNumber(o, "depthWeight", opts.depth_weight);
+    opts.min_sigma_depth = GetNumber(o, "minSigmaDepth", opts.min_sigma_depth);
+    if (!(opts.depth_weight >= 0) || !(opts.min_sigma_depth > 0)) {
+      ThrowRange(env, "'depthWeight' must be >= 0 and 'minSigmaDepth' positive");
+    }
     if (!(opts.huber_k > 0) || !(opts.truncation > 0) || !(opts.min_sigma > 0)) {
       ThrowRange(env, "'huberK', 'truncation' and 'minSigma' must be positive");
     }
@@ -222,6 +228,9 @@ Napi::Value AlignJs(const Napi::CallbackInfo& info) {
   out.Set("validPoints", r.valid_points);
   out.Set("totalPoints", r.total_points);
   out.Set("inlierRatio", r.inlier_ratio);
+  out.Set("depthPoints", r.depth_points);
+  out.Set("depthRms", r.depth_rms);
+  out.Set("depthScale", r.depth_scale);
   out.Set("checkedPoints", r.checked_points);
   out.Set("consistentPoints", r.consistent_points);
   out.Set("reprojectionError", r.reprojection_error);

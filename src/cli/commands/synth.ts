@@ -100,13 +100,19 @@ export const command: CliCommand = {
       if (options[key] === undefined) delete options[key];
     }
     const quiet = values.quiet ?? false;
+    // A terminal gets one updating line; a log file gets a line per tenth of the work.
+    const progress = (done: number, total: number): void => {
+      if (process.stderr.isTTY)
+        process.stderr.write(`\rsynth: frame ${done}/${total}${done === total ? '\n' : ''}`);
+      else if (done === total || done % Math.max(1, Math.round(total / 10)) === 0) {
+        process.stderr.write(`synth: frame ${done}/${total}\n`);
+      }
+    };
     let summary;
     try {
       summary = await writePhantomDataset(values.out, options, {
         overwrite: values.force ?? false,
-        onProgress: quiet
-          ? undefined
-          : (done, total) => process.stderr.write(`\rsynth: frame ${done}/${total}${done === total ? '\n' : ''}`),
+        onProgress: quiet ? undefined : progress,
       });
     } catch (err) {
       if (err instanceof RangeError) throw new UsageError(err.message);

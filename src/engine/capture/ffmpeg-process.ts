@@ -139,8 +139,11 @@ export class FfmpegProcess {
             ? tag
             : 'other';
     const line = m ? raw.slice(0, m.index) + (m[1] ?? '') + raw.slice(m.index + m[0].length) : raw;
-    this.tail.push(line);
-    if (this.tail.length > this.keepLines) this.tail.shift();
+    // Per-frame showinfo lines go to the parser only: they would push the telling lines out of the tail.
+    if (!line.includes('Parsed_showinfo')) {
+      this.tail.push(line);
+      if (this.tail.length > this.keepLines) this.tail.shift();
+    }
     if ((level === 'error' || level === 'fatal') && this.errorLines.length < 50) this.errorLines.push(line);
     onLine?.(line, level);
   }

@@ -198,14 +198,13 @@ export function decimateToTriangles(
     throw new RangeError(`triangle budget must be >= 1, got ${maxTriangles}`);
   if (mesh.indices.length / 3 <= maxTriangles) return mesh;
   const p = mesh.positions;
-  let diag = 0;
   const lo = [Infinity, Infinity, Infinity];
   const hi = [-Infinity, -Infinity, -Infinity];
   for (let i = 0; i < p.length; i++) {
     lo[i % 3] = Math.min(lo[i % 3]!, p[i]!);
     hi[i % 3] = Math.max(hi[i % 3]!, p[i]!);
   }
-  diag = Math.hypot(hi[0]! - lo[0]!, hi[1]! - lo[1]!, hi[2]! - lo[2]!);
+  const diag = Math.hypot(hi[0]! - lo[0]!, hi[1]! - lo[1]!, hi[2]! - lo[2]!);
   let small = diag / AXIS_CELLS;
   let large = diag;
   let best: TriangleMesh | null = null;

@@ -55,7 +55,13 @@ class TrackingStage implements PoseStage {
   async track({ frame, depth, relativePose }: TrackInput): Promise<TrackOutput> {
     // The pose head's motion prior, chained onto the last tracked pose, replaces constant velocity.
     const poseHint = this.lastPose && relativePose ? multiply4(this.lastPose, relativePose) : null;
-    const r = await this.client.track({ index: frame.index, timestamp: frame.timestamp, rgb: frame.image, depth, poseHint });
+    const r = await this.client.track({
+      index: frame.index,
+      timestamp: frame.timestamp,
+      rgb: frame.image,
+      depth,
+      poseHint,
+    });
     this.lastPose = r.pose;
     const m = r.measures;
     const metrics: Record<string, number> = {
@@ -82,7 +88,12 @@ class TsdfFusionStage implements FusionStage {
   readonly name = 'fusion:tsdf';
   constructor(private readonly client: FusionClient) {}
   async integrate(input: FusionInput): Promise<void> {
-    await this.client.integrate({ depth: input.depth, rgb: input.rgb, pose: input.pose, intrinsics: input.intrinsics });
+    await this.client.integrate({
+      depth: input.depth,
+      rgb: input.rgb,
+      pose: input.pose,
+      intrinsics: input.intrinsics,
+    });
   }
   extractChanged(): Promise<MeshBlockUpdate> {
     return this.client.extractMesh({ incremental: true });

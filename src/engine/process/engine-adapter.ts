@@ -39,8 +39,8 @@ export function hostNavApi(api: ClosableNavApi): HostedEngine {
       return api.onEvent(listener);
     },
     subscribeBinary(listener) {
-      const offFrames = api.onFrame((frame) => listener(encodeFrame(frame)));
-      const offMesh = api.onMesh((update) => listener(encodeMeshBlocks(update)));
+      const offFrames = api.onFrame((frame) => listener(encodeFrame(frame), 'frame'));
+      const offMesh = api.onMesh((update) => listener(encodeMeshBlocks(update), 'mesh'));
       return () => {
         offFrames();
         offMesh();

@@ -4,7 +4,8 @@
  * reported to main as `fatal` and ends the process, so the supervisor restarts a clean engine instead of
  * keeping one in an unknown state.
  */
-import type { FramePort, MainToEngine, ParentChannel } from './protocol.js';
+import { FrameStreamSender, type StreamKind } from './frame-stream.js';
+import type { MainToEngine, ParentChannel } from './protocol.js';
 
 /** What the engine process hosts: the engine service seen through a method-name call interface. */
 export interface HostedEngine {
@@ -15,7 +16,7 @@ export interface HostedEngine {
    * Binary messages for one renderer (frames: video + depth + pose of one instant in one buffer; mesh
    * block updates). Subscribed per attached port, so a window that joins late gets the whole surface.
    */
-  subscribeBinary?(listener: (message: Uint8Array) => void): () => void;
+  subscribeBinary?(listener: (message: Uint8Array, kind: StreamKind) => void): () => void;
   /** Flushes and closes the case store; called before a clean exit. */
   close(): Promise<void>;
 }
@@ -26,11 +27,20 @@ function errorCode(err: unknown): string | undefined {
 }
 
 function isMainToEngine(value: unknown): value is MainToEngine {
-  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string'
+  );
 }
 
-export function serveEngine(channel: ParentChannel, engine: HostedEngine, exit: (code: number) => void = process.exit): void {
-  const framePorts = new Map<number, { port: FramePort; unsubscribe: () => void }>();
+export interface ServeOptions {
+  exit?: (code: number) => void;
+  /** Report uncaught errors as fatal and exit (the engine process); off when hosted in-process by tests. */
+  crashHandlers?: boolean;
+}
+
+export function serveEngine(channel: ParentChannel, engine: HostedEngine, options: ServeOptions = {}): void {
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  const framePorts = new Map<number, { stream: FrameStreamSender; unsubscribe: () => void }>();
   let closing = false;
 
   const shutdown = async (code: number): Promise<void> => {
@@ -38,10 +48,12 @@ export function serveEngine(channel: ParentChannel, engine: HostedEngine, exit: 
     closing = true;
     try {
       await engine.close();
+    } catch (err) {
+      console.error(`engine: closing failed: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
-      for (const { port, unsubscribe } of framePorts.values()) {
+      for (const { stream, unsubscribe } of framePorts.values()) {
         unsubscribe();
-        port.close();
+        stream.close();
       }
       exit(code);
     }
@@ -56,8 +68,10 @@ export function serveEngine(channel: ParentChannel, engine: HostedEngine, exit: 
       exit(70);
     }
   };
-  process.on('uncaughtException', die);
-  process.on('unhandledRejection', die);
+  if (options.crashHandlers ?? true) {
+    process.on('uncaughtException', die);
+    process.on('unhandledRejection', die);
+  }
 
   engine.subscribe((event) => channel.send({ type: 'event', event }));
   const detach = (portId: number): void => {
@@ -65,25 +79,34 @@ export function serveEngine(channel: ParentChannel, engine: HostedEngine, exit: 
     if (!entry) return;
     framePorts.delete(portId);
     entry.unsubscribe();
-    entry.port.close();
+    entry.stream.close();
   };
 
   channel.onMessage((raw, ports) => {
     if (!isMainToEngine(raw)) return;
     switch (raw.type) {
-      case 'request':
-        engine.call(raw.method, raw.args).then(
-          (value) => channel.send({ type: 'response', id: raw.id, ok: true, value }),
-          (err: unknown) =>
-            channel.send({
-              type: 'response',
-              id: raw.id,
-              ok: false,
-              error: err instanceof Error ? err.message : String(err),
-              ...(errorCode(err) ? { code: errorCode(err)! } : {}),
-            }),
-        );
+      case 'request': {
+        const id = raw.id;
+        const fail = (err: unknown): void =>
+          channel.send({
+            type: 'response',
+            id,
+            ok: false,
+            error: err instanceof Error ? err.message : String(err),
+            ...(errorCode(err) ? { code: errorCode(err)! } : {}),
+          });
+        Promise.resolve()
+          .then(() => engine.call(raw.method, raw.args))
+          .then((value) => {
+            try {
+              channel.send({ type: 'response', id, ok: true, value });
+            } catch (err) {
+              // An answer that cannot be cloned must not leave main waiting until its timeout.
+              fail(new Error(`the answer to ${raw.method} could not be sent: ${(err as Error).message}`));
+            }
+          }, fail);
         break;
+      }
       case 'ping':
         channel.send({ type: 'pong', seq: raw.seq });
         break;
@@ -94,14 +117,15 @@ export function serveEngine(channel: ParentChannel, engine: HostedEngine, exit: 
         const port = ports[0];
         if (!port || !engine.subscribeBinary) break;
         detach(raw.portId);
-        const unsubscribe = engine.subscribeBinary((message) => {
+        const stream = new FrameStreamSender(port);
+        const unsubscribe = engine.subscribeBinary((message, kind) => {
           try {
-            port.postMessage(message);
+            stream.send(message, kind);
           } catch {
             detach(raw.portId);
           }
         });
-        framePorts.set(raw.portId, { port, unsubscribe });
+        framePorts.set(raw.portId, { stream, unsubscribe });
         break;
       }
       case 'detach-frame-port':

@@ -6,44 +6,27 @@
  *
  *   engine-main --cases DIR --samples DIR [--models DIR] [--version V]
  */
-import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { EngineService } from '../service/engine-service.js';
 import { hostNavApi } from './engine-adapter.js';
+import { parseEngineArgs } from './engine-main-args.js';
 import { serveEngine } from './engine-host.js';
 import { connectToParent } from './parent-channel.js';
-
-export interface EngineProcessConfig {
-  casesRoot: string;
-  samplesRoot: string;
-  modelsDir: string | null;
-  version: string;
-}
-
-export function parseEngineArgs(argv: readonly string[]): EngineProcessConfig {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      cases: { type: 'string' },
-      samples: { type: 'string' },
-      models: { type: 'string' },
-      version: { type: 'string', default: '0.0.0' },
-    },
-    strict: true,
-  });
-  if (!values.cases) throw new Error('engine: --cases DIR is required');
-  if (!values.samples) throw new Error('engine: --samples DIR is required');
-  return {
-    casesRoot: path.resolve(values.cases),
-    samplesRoot: path.resolve(values.samples),
-    modelsDir: values.models ? path.resolve(values.models) : null,
-    version: values.version,
-  };
-}
+import type { ParentChannel } from './protocol.js';
 
 function main(): void {
   const channel = connectToParent();
-  const config = parseEngineArgs(process.argv.slice(2));
+  try {
+    start(channel);
+  } catch (err) {
+    // Bad arguments or an engine that cannot be built: tell main why before exiting, so the crash
+    // report names the cause instead of an exit code.
+    channel.send({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
+    setImmediate(() => process.exit(78));
+  }
+}
+
+function start(channel: ParentChannel): void {
+  const config = parseEngineArgs(process.argv.slice(1));
   // The depth stage finds its ONNX models here (process.resourcesPath/models in a packaged app).
   if (config.modelsDir) process.env.NAVWS_MODELS_DIR = config.modelsDir;
   const service = new EngineService({

@@ -26,5 +26,7 @@ export function connectToParent(): ParentChannel {
       onMessage: (listener) => process.on('message', (m: unknown) => listener(m, [])),
     };
   }
-  throw new Error('the engine process must be started by NavWS (no parent channel: not a utilityProcess or forked child)');
+  throw new Error(
+    'the engine process must be started by NavWS (no parent channel: not a utilityProcess or forked child)',
+  );
 }

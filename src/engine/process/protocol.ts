@@ -14,7 +14,11 @@ export type MainToEngine =
   | { type: 'detach-frame-port'; portId: number };
 
 export const engineToMainSchema = z.union([
-  z.object({ type: z.literal('ready'), pid: z.number().int(), restoredFrom: z.string().nullable().optional() }),
+  z.object({
+    type: z.literal('ready'),
+    pid: z.number().int(),
+    restoredFrom: z.string().nullable().optional(),
+  }),
   z.object({ type: z.literal('response'), id: z.number().int(), ok: z.literal(true), value: z.unknown() }),
   z.object({
     type: z.literal('response'),
@@ -41,4 +45,8 @@ export interface FramePort {
   // Electron's MessagePortMain transfers only ports: binary messages are copied, once per renderer.
   postMessage(message: unknown): void;
   close(): void;
+  /** Acks from the window's preload (flow control, see frame-stream.ts). */
+  on(event: 'message', listener: (event: unknown) => void): unknown;
+  /** Electron's MessagePortMain queues messages until started; Node's starts on its own. */
+  start?(): void;
 }

@@ -23,6 +23,8 @@ import {
   runSummarySchema,
 } from '../../shared/api/schemas.js';
 import { NavApiError } from '../../shared/api/nav-api.js';
+import type { TriangleMesh } from '../../shared/mesh.js';
+import type { StampedPose } from '../dataset/trajectory.js';
 
 export interface NewCase {
   title: string;
@@ -45,8 +47,17 @@ export interface CaseRepository {
   runFolder(caseId: string, runId: string): string;
   addAnnotation(a: Annotation): Promise<void>;
   listAnnotations(caseId: string): Promise<Annotation[]>;
-  addMeasurement(m: Measurement): Promise<void>;
+  addMeasurement(m: Measurement): Promise<Measurement>;
   listMeasurements(caseId: string): Promise<Measurement[]>;
+  /** Keeps a finished run's results with the case (versioned, hashed where the store supports it). */
+  registerResults(caseId: string, runId: string, results: RunResults): Promise<void>;
+  close(): void;
+}
+
+export interface RunResults {
+  trajectory: StampedPose[];
+  mesh: TriangleMesh | null;
+  parameters: Record<string, unknown>;
 }
 
 const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
@@ -96,6 +107,11 @@ export class FolderCaseRepository implements CaseRepository {
     return path.join(this.caseFolder(caseId), 'runs', runId);
   }
 
+  /** Throws not-found unless the case exists. */
+  protected assertCase(caseId: string): void {
+    this.caseFile(caseId);
+  }
+
   private caseFile(caseId: string): string {
     const file = path.join(this.caseFolder(caseId), 'case.json');
     if (!existsSync(file)) throw new NavApiError('not-found', `case ${caseId} does not exist`);
@@ -143,7 +159,7 @@ export class FolderCaseRepository implements CaseRepository {
   }
 
   async listRuns(caseId: string): Promise<RunSummary[]> {
-    this.caseFile(caseId);
+    this.assertCase(caseId);
     const dir = path.join(this.caseFolder(caseId), 'runs');
     if (!existsSync(dir)) return [];
     const runs: RunSummary[] = [];
@@ -155,7 +171,7 @@ export class FolderCaseRepository implements CaseRepository {
   }
 
   async createRun(run: RunSummary): Promise<string> {
-    this.caseFile(run.caseId);
+    this.assertCase(run.caseId);
     const folder = this.runFolder(run.caseId, run.id);
     await mkdir(folder, { recursive: true });
     await writeJsonAtomic(path.join(folder, 'run.json'), run);
@@ -179,13 +195,13 @@ export class FolderCaseRepository implements CaseRepository {
   }
 
   private async listFrom<T>(caseId: string, file: string, schema: z.ZodType<T>): Promise<T[]> {
-    this.caseFile(caseId);
+    this.assertCase(caseId);
     const full = path.join(this.caseFolder(caseId), file);
     return existsSync(full) ? readJson(full, z.array(schema)) : [];
   }
 
   async addAnnotation(a: Annotation): Promise<void> {
-    this.caseFile(a.caseId);
+    this.assertCase(a.caseId);
     await this.appendTo(a.caseId, 'annotations.json', annotationSchema, a);
   }
 
@@ -193,12 +209,18 @@ export class FolderCaseRepository implements CaseRepository {
     return this.listFrom(caseId, 'annotations.json', annotationSchema);
   }
 
-  async addMeasurement(m: Measurement): Promise<void> {
-    this.caseFile(m.caseId);
+  async addMeasurement(m: Measurement): Promise<Measurement> {
+    this.assertCase(m.caseId);
     await this.appendTo(m.caseId, 'measurements.json', measurementSchema, m);
+    return m;
   }
 
   listMeasurements(caseId: string): Promise<Measurement[]> {
     return this.listFrom(caseId, 'measurements.json', measurementSchema);
   }
+
+  /** The run folder already holds trajectory.txt and mesh.ply; nothing more to keep here. */
+  async registerResults(_caseId: string, _runId: string, _results: RunResults): Promise<void> {}
+
+  close(): void {}
 }

@@ -4,6 +4,7 @@
  * schemas, runs reconstructions through the pipeline, keeps cases in a CaseRepository and answers
  * review queries from the run folders.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { type FrameBundle, type MeshBlocksUpdate } from '../../shared/api/binary.js';
@@ -32,8 +33,9 @@ import type {
 } from '../../shared/api/schemas.js';
 import { mat4FromArray, norm3, sub3 } from '../../shared/math/mat4.js';
 import { DatasetFrameSource } from '../capture/dataset-source.js';
-import { type CaseRepository, FolderCaseRepository, newId } from './case-repository.js';
+import { type CaseRepository, newId } from './case-repository.js';
 import { LiveRun } from './live-run.js';
+import { StoreCaseRepository } from './store-repository.js';
 import { exportMesh, readRunMesh } from './mesh-export.js';
 import { nearestFrame, readRunDepth, readRunFolder, trajectoryOf } from './run-folder.js';
 import { listSources, openSource } from './sources.js';
@@ -75,7 +77,7 @@ const IDLE: RunStatus = {
 
 export class EngineService implements NavApi {
   readonly host: HostKind;
-  private readonly repo: CaseRepository;
+  private readonly repoReady: Promise<CaseRepository>;
   private readonly stageFactory: StageFactory;
   private readonly events = new ListenerSet<NavEvent>();
   private readonly frames = new ListenerSet<FrameBundle>();
@@ -87,13 +89,22 @@ export class EngineService implements NavApi {
 
   constructor(private readonly options: EngineServiceOptions) {
     this.host = options.host;
-    this.repo = options.repository ?? new FolderCaseRepository(options.casesRoot);
+    // The SQLite case store opens asynchronously; every request waits for it (and fails with its error).
+    this.repoReady = options.repository
+      ? Promise.resolve(options.repository)
+      : StoreCaseRepository.open(options.casesRoot);
+    this.repoReady.catch(() => undefined);
     this.stageFactory = options.stageFactory ?? defaultStageFactory;
     this.handlers = {
       'status.get': async () => this.status(),
-      'cases.list': async (p) => this.repo.listCases(p.search, p.limit),
+      'cases.list': async (p) => (await this.repo()).listCases(p.search, p.limit),
       'cases.create': async (p) => {
-        const c = await this.repo.createCase(p);
+        const c = await (
+          await this.repo()
+        ).createCase({
+          ...p,
+          patientRef: p.patientRef ?? `P-${randomBytes(4).toString('hex')}`,
+        });
         this.log('info', `case created: ${c.title} (${c.id})`);
         return c;
       },
@@ -103,29 +114,30 @@ export class EngineService implements NavApi {
       'run.stop': async () => this.stopRun(),
       'review.trajectory': async (p) => {
         const runId = await this.resolveRun(p.caseId, p.runId);
-        const run = await readRunFolder(this.repo.runFolder(p.caseId, runId));
+        const run = await readRunFolder((await this.repo()).runFolder(p.caseId, runId));
         return { caseId: p.caseId, runId, poses: trajectoryOf(run) };
       },
       'annotations.add': async (p) => {
-        await this.repo.getCase(p.caseId);
+        await (await this.repo()).getCase(p.caseId);
         const a = { id: newId('ann'), ...p, createdAt: new Date().toISOString() };
-        await this.repo.addAnnotation(a);
+        await (await this.repo()).addAnnotation(a);
         return a;
       },
-      'annotations.list': async (p) => this.repo.listAnnotations(p.caseId),
+      'annotations.list': async (p) => (await this.repo()).listAnnotations(p.caseId),
       'measurements.add': async (p) => {
-        await this.repo.getCase(p.caseId);
-        const m = {
+        await (await this.repo()).getCase(p.caseId);
+        const m = await (
+          await this.repo()
+        ).addMeasurement({
           id: newId('meas'),
           ...p,
           distanceMm: norm3(sub3(p.a, p.b)),
           createdAt: new Date().toISOString(),
-        };
-        await this.repo.addMeasurement(m);
+        });
         this.log('info', `measurement ${m.distanceMm.toFixed(2)} mm saved with case ${p.caseId}`);
         return m;
       },
-      'measurements.list': async (p) => this.repo.listMeasurements(p.caseId),
+      'measurements.list': async (p) => (await this.repo()).listMeasurements(p.caseId),
       'export.mesh': async (p) => this.exportMesh(p),
     };
   }
@@ -142,7 +154,7 @@ export class EngineService implements NavApi {
   async reviewFrame(params: BinaryParams<'review.frame'>): Promise<FrameBundle> {
     const p = parseBinaryParams('review.frame', params);
     const runId = await this.resolveRun(p.caseId, p.runId);
-    const run = await readRunFolder(this.repo.runFolder(p.caseId, runId));
+    const run = await readRunFolder((await this.repo()).runFolder(p.caseId, runId));
     const record = nearestFrame(run.frames, p.timeS);
     if (!record) throw new NavApiError('not-found', `run ${runId} has no frames`);
     if (!run.source.datasetRoot || !existsSync(run.source.datasetRoot)) {
@@ -170,7 +182,7 @@ export class EngineService implements NavApi {
   async reviewMesh(params: BinaryParams<'review.mesh'>): Promise<MeshBlocksUpdate> {
     const p = parseBinaryParams('review.mesh', params);
     const runId = await this.resolveRun(p.caseId, p.runId);
-    const mesh = await readRunMesh(this.repo.runFolder(p.caseId, runId));
+    const mesh = await readRunMesh((await this.repo()).runFolder(p.caseId, runId));
     return {
       reset: true,
       changed: [{ key: `${runId}`, mesh }],
@@ -201,9 +213,20 @@ export class EngineService implements NavApi {
     return unsubscribe;
   }
 
+  /**
+   * The service on the SQLite case store in `casesRoot` (navws.sqlite and cases/<id>/ there), the
+   * way both hosts run it.
+   */
+  static async open(options: Omit<EngineServiceOptions, 'repository'>): Promise<EngineService> {
+    const service = new EngineService(options);
+    await service.repoReady;
+    return service;
+  }
+
   /** Stops a running reconstruction (its recording is finalised) and releases everything. */
   async close(): Promise<void> {
     await this.run?.stop();
+    (await this.repoReady.catch(() => null))?.close();
   }
 
   private status(): EngineStatus {
@@ -212,8 +235,12 @@ export class EngineService implements NavApi {
       host: this.host,
       run: this.run?.status() ?? IDLE,
       executionProvider: this.lastExecutionProvider,
-      casesRoot: this.repo.root,
+      casesRoot: this.options.casesRoot,
     };
+  }
+
+  private repo(): Promise<CaseRepository> {
+    return this.repoReady;
   }
 
   private log(level: 'info' | 'warn' | 'error', message: string): void {
@@ -222,17 +249,17 @@ export class EngineService implements NavApi {
 
   private async openCase(caseId: string): Promise<CaseDetail> {
     const [summary, runs, annotations, measurements] = await Promise.all([
-      this.repo.getCase(caseId),
-      this.repo.listRuns(caseId),
-      this.repo.listAnnotations(caseId),
-      this.repo.listMeasurements(caseId),
+      (await this.repo()).getCase(caseId),
+      (await this.repo()).listRuns(caseId),
+      (await this.repo()).listAnnotations(caseId),
+      (await this.repo()).listMeasurements(caseId),
     ]);
     return { summary, runs, annotations, measurements };
   }
 
   /** The given run, or the case's latest run with frames. */
   private async resolveRun(caseId: string, runId: string | undefined): Promise<string> {
-    const runs = await this.repo.listRuns(caseId);
+    const runs = await (await this.repo()).listRuns(caseId);
     if (runId) {
       if (!runs.some((r) => r.id === runId))
         throw new NavApiError('not-found', `case ${caseId} has no run ${runId}`);
@@ -254,13 +281,13 @@ export class EngineService implements NavApi {
     }
     this.starting = true;
     try {
-      await this.repo.getCase(p.caseId);
+      await (await this.repo()).getCase(p.caseId);
       const source = await openSource(p.source, this.options.samplesRoot);
-      const stages = await this.stageFactory(source);
+      const stages = await this.stageFactory(source, { depth: p.depth, poses: p.poses });
       this.lastExecutionProvider = stages.depth.executionProvider;
       const info = source.frames.info;
       this.run = await LiveRun.start(
-        this.repo,
+        await this.repo(),
         {
           id: newId('run'),
           caseId: p.caseId,
@@ -302,7 +329,7 @@ export class EngineService implements NavApi {
     const runId = await this.resolveRun(p.caseId, p.runId);
     const jobId = newId('export');
     const output =
-      p.outputPath ?? path.join(this.repo.caseFolder(p.caseId), 'exports', `${runId}.${p.format}`);
+      p.outputPath ?? path.join((await this.repo()).caseFolder(p.caseId), 'exports', `${runId}.${p.format}`);
     if (!path.isAbsolute(output))
       throw new NavApiError('bad-request', `output path must be absolute: ${output}`);
     const emit = (progress: number, stage: string, done = false, error: string | null = null): void =>
@@ -318,8 +345,11 @@ export class EngineService implements NavApi {
         error,
       });
     try {
-      const result = await exportMesh(this.repo.runFolder(p.caseId, runId), p.format, output, (f, s) =>
-        emit(f, s),
+      const result = await exportMesh(
+        (await this.repo()).runFolder(p.caseId, runId),
+        p.format,
+        output,
+        (f, s) => emit(f, s),
       );
       emit(1, 'done', true);
       this.log('info', `exported ${p.format.toUpperCase()} to ${output}`);

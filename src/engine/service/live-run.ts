@@ -160,6 +160,11 @@ export class LiveRun {
       await writeTum(path.join(folder, 'trajectory.txt'), result.trajectory);
       if (result.mesh) await writePly(path.join(folder, 'mesh.ply'), result.mesh);
       await writeFile(path.join(folder, 'report.json'), JSON.stringify(result.report, null, 1));
+      await this.repo.registerResults(this.summary.caseId, this.summary.id, {
+        trajectory: result.trajectory,
+        mesh: result.mesh,
+        parameters: { stages: this.stages.notes, source: this.source.description, report: result.report },
+      });
       if (result.mesh) this.publishFinalMesh(result.mesh);
       await this.finish(result.report.sourceError ? 'interrupted' : 'complete', !!result.mesh);
       this.setState('finished');

@@ -1,19 +1,18 @@
 /**
- * Mesh export for the UI: reads a run's mesh and writes it in the chosen format, reporting progress.
- * PLY uses the project's writer (src/engine/formats/ply.ts); the other formats come from the export
- * module of the case store work (src/engine/export) as it lands.
+ * Mesh export for the UI: a run's mesh written with the export module (src/engine/export: PLY, OBJ +
+ * MTL, STL, GLB; millimetres, first-camera frame) in a worker thread, with coarse progress (the worker
+ * answers once, at the end).
  */
 import { existsSync } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { MeshFormat } from '../../shared/api/schemas.js';
 import { NavApiError } from '../../shared/api/nav-api.js';
 import type { TriangleMesh } from '../../shared/mesh.js';
-import { readPly, writePly } from '../formats/ply.js';
+import { readPly } from '../formats/ply.js';
+import { WorkerClient } from '../../workers/rpc.js';
+import type { ExportHandlers } from './mesh-export.worker.js';
 
-export interface ExportProgress {
-  (progress: number, stage: string): void;
-}
+export type ExportProgress = (progress: number, stage: string) => void;
 
 export interface ExportedMesh {
   bytes: number;
@@ -21,11 +20,15 @@ export interface ExportedMesh {
   triangles: number;
 }
 
-export async function readRunMesh(runFolder: string): Promise<TriangleMesh> {
+function runMeshFile(runFolder: string): string {
   const file = path.join(runFolder, 'mesh.ply');
   if (!existsSync(file))
     throw new NavApiError('not-found', `${runFolder}: the run has no mesh (was fusion running?)`);
-  return readPly(file);
+  return file;
+}
+
+export async function readRunMesh(runFolder: string): Promise<TriangleMesh> {
+  return readPly(runMeshFile(runFolder));
 }
 
 export async function exportMesh(
@@ -34,24 +37,21 @@ export async function exportMesh(
   outputPath: string,
   progress: ExportProgress,
 ): Promise<ExportedMesh> {
-  progress(0, 'reading mesh');
-  const mesh = await readRunMesh(runFolder);
-  progress(0.4, `writing ${format.toUpperCase()}`);
-  await mkdir(path.dirname(outputPath), { recursive: true });
-  switch (format) {
-    case 'ply':
-      await writePly(outputPath, mesh);
-      break;
-    default:
-      throw new NavApiError(
-        'unavailable',
-        `${format.toUpperCase()} export is not available in this build; PLY is`,
-      );
+  const meshFile = runMeshFile(runFolder);
+  progress(0.05, `writing ${format.toUpperCase()}`);
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  const worker = WorkerClient.start<ExportHandlers>(
+    new URL(`./mesh-export.worker${ext}`, import.meta.url),
+    null,
+    'export',
+  );
+  try {
+    const result = await worker.call('export', { meshFile, format, outputPath });
+    progress(1, 'done');
+    return result;
+  } catch (err) {
+    throw new NavApiError('bad-request', `export to ${outputPath} failed: ${(err as Error).message}`);
+  } finally {
+    await worker.close();
   }
-  progress(1, 'done');
-  return {
-    bytes: (await stat(outputPath)).size,
-    vertices: mesh.positions.length / 3,
-    triangles: mesh.indices.length / 3,
-  };
 }

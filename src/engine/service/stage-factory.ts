@@ -1,12 +1,17 @@
 /**
- * Chooses the depth, tracking and fusion stages for a run. The product stages (depth network,
- * photometric tracking, native TSDF fusion) are plugged in here as they land; a dataset that carries
- * ground-truth depth and poses (such as the bundled phantom) can be replayed through the lead's
- * evaluation stages, which the status bar names ('depth:gt', 'tracking:gt') so nobody mistakes them for
- * estimates.
+ * Chooses the depth, tracking and fusion stages of a run: the product path (ONNX depth network,
+ * photometric tracking, native TSDF fusion; src/engine/pipeline/product-stages.ts) unless the request
+ * asks for a dataset's ground truth, the evaluation mode of `navws reconstruct --depth gt --poses gt`.
+ * Stage names reach the status bar, so a ground-truth replay is never mistaken for an estimate.
  */
-import type { DepthStage, FusionStage, PoseStage } from '../pipeline/stages.js';
 import { GroundTruthDepthStage, GroundTruthPoseStage } from '../pipeline/ground-truth-stages.js';
+import {
+  DEFAULT_FUSION_SETTINGS,
+  createFusionStage,
+  createNetworkDepthStage,
+  createTrackingStage,
+} from '../pipeline/product-stages.js';
+import type { DepthStage, FusionStage, PoseStage } from '../pipeline/stages.js';
 import { NavApiError } from '../../shared/api/nav-api.js';
 import type { OpenedSource } from './sources.js';
 
@@ -14,28 +19,64 @@ export interface RunStages {
   depth: DepthStage;
   poses: PoseStage;
   fusion: FusionStage | null;
-  /** Human-readable notes for the log (which stages were chosen and why). */
+  /** Human-readable notes for the log (which stages were chosen). */
   notes: string[];
 }
 
-export type StageFactory = (source: OpenedSource) => Promise<RunStages>;
+export interface StageChoice {
+  depth: 'network' | 'gt';
+  poses: 'track' | 'gt';
+}
 
-export const defaultStageFactory: StageFactory = async (source) => {
-  const ds = source.dataset;
-  if (!ds || ds.depthFiles.length === 0 || !ds.groundTruth) {
-    throw new NavApiError(
-      'unavailable',
-      `${source.description}: the depth network and tracking stages are not available in this build; ` +
-        'only datasets with depth/ and groundtruth.txt can be replayed',
-    );
+export type StageFactory = (source: OpenedSource, choice: StageChoice) => Promise<RunStages>;
+
+function needDataset(source: OpenedSource, what: string): NonNullable<OpenedSource['dataset']> {
+  if (!source.dataset)
+    throw new NavApiError('bad-request', `${source.description}: ${what} needs a dataset folder`);
+  return source.dataset;
+}
+
+async function closeAll(stages: { close(): Promise<void> }[]): Promise<void> {
+  await Promise.allSettled(stages.map((s) => s.close()));
+}
+
+export const defaultStageFactory: StageFactory = async (source, choice) => {
+  const started: { close(): Promise<void> }[] = [];
+  try {
+    let depth: DepthStage;
+    try {
+      depth =
+        choice.depth === 'gt'
+          ? new GroundTruthDepthStage(needDataset(source, 'ground-truth depth'))
+          : await createNetworkDepthStage({ intrinsics: source.intrinsics });
+    } catch (err) {
+      if (err instanceof NavApiError) throw err;
+      throw new NavApiError('unavailable', `depth stage: ${(err as Error).message}`);
+    }
+    started.push(depth);
+    let poses: PoseStage;
+    try {
+      poses =
+        choice.poses === 'gt'
+          ? new GroundTruthPoseStage(needDataset(source, 'ground-truth poses'))
+          : await createTrackingStage({ intrinsics: source.intrinsics });
+    } catch (err) {
+      if (err instanceof NavApiError) throw err;
+      throw new NavApiError('unavailable', `tracking stage: ${(err as Error).message}`);
+    }
+    started.push(poses);
+    const fusion = await createFusionStage({ ...DEFAULT_FUSION_SETTINGS });
+    started.push(fusion);
+    return {
+      depth,
+      poses,
+      fusion,
+      notes: [
+        `stages: ${depth.name} -> ${poses.name} -> ${fusion.name} (voxel ${DEFAULT_FUSION_SETTINGS.voxelSize} mm)`,
+      ],
+    };
+  } catch (err) {
+    await closeAll(started);
+    throw err;
   }
-  return {
-    depth: new GroundTruthDepthStage(ds),
-    poses: new GroundTruthPoseStage(ds),
-    fusion: null,
-    notes: [
-      'depth and poses: dataset ground truth (evaluation stages)',
-      'fusion: not available in this build',
-    ],
-  };
 };

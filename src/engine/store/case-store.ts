@@ -266,13 +266,22 @@ export class CaseStore {
       // Reading the schema forces SQLite to parse the header: a non-database fails here, not later.
       db.pragma('user_version', { simple: true });
     } catch (err) {
+      const code = (err as { code?: string }).code ?? '';
+      if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
+        throw mapSqliteError(err, dbFile);
       throw new StoreError(
         `${dbFile}: cannot be opened as a case database (${(err as Error).message}). The file was left untouched; restore it from a backup or archive`,
         'corrupt',
       );
     }
 
-    const check = CaseStore.checkDatabase(db, options.fullIntegrityCheck === true);
+    let check: string[];
+    try {
+      check = CaseStore.checkDatabase(db, options.fullIntegrityCheck === true);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
     problems.push(...check);
     const version = Number(db.pragma('user_version', { simple: true }));
     if (version > SCHEMA_VERSION) {
@@ -325,13 +334,19 @@ export class CaseStore {
     const problems: string[] = [];
     try {
       const rows = db.pragma(full ? 'integrity_check' : 'quick_check') as Row[];
-      const messages = rows.map((r) => str(Object.values(r)[0])).filter((m) => m !== 'ok');
+      const messages = rows
+        .flatMap((r) => str(Object.values(r)[0]).split('\n'))
+        .filter((m) => m !== 'ok' && !m.startsWith('***'));
       if (messages.length > 0)
         problems.push(`database integrity check failed: ${messages.slice(0, 3).join('; ')}`);
       const fk = db.pragma('foreign_key_check') as Row[];
       if (fk.length > 0)
         problems.push(`${fk.length} rows refer to missing rows (first in table ${str(fk[0]!.table)})`);
     } catch (err) {
+      // A lock held by another process is not damage: say so instead of falling back to read-only.
+      const code = (err as { code?: string }).code ?? '';
+      if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
+        throw mapSqliteError(err, 'opening the case store');
       problems.push(`database integrity check failed: ${(err as Error).message}`);
     }
     return problems;
@@ -626,11 +641,10 @@ export class CaseStore {
             'INSERT INTO frames (recording_id, frame_number, pts, wall_ms) VALUES (?, ?, ?, ?)',
           );
           for (const r of parsed) ins.run(recordingId, r.frameNumber, r.pts, r.wallMs);
+          // Incremental: a count(*) per batch would grow with the recording's length.
           this.db
-            .prepare(
-              'UPDATE recordings SET frame_count = (SELECT count(*) FROM frames WHERE recording_id = ?) WHERE id = ?',
-            )
-            .run(recordingId, recordingId);
+            .prepare('UPDATE recordings SET frame_count = frame_count + ? WHERE id = ?')
+            .run(parsed.length, recordingId);
         })
         .immediate();
     } catch (err) {

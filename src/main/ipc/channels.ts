@@ -20,5 +20,4 @@ export function binaryChannel(method: BinaryMethod): string {
 
 /** What an invoke resolves to; errors travel as values so their code survives the IPC boundary. */
 export type InvokeReply =
-  | { ok: true; value: unknown }
-  | { ok: false; error: { code: string; message: string } };
+  { ok: true; value: unknown } | { ok: false; error: { code: string; message: string } };

@@ -19,7 +19,10 @@ export const MAX_BINARY_REPLY_BYTES = 512 * 1024 * 1024;
 
 const binaryReply = z
   .instanceof(Uint8Array)
-  .refine((b) => b.byteLength <= MAX_BINARY_REPLY_BYTES, `binary reply larger than ${MAX_BINARY_REPLY_BYTES} bytes`);
+  .refine(
+    (b) => b.byteLength <= MAX_BINARY_REPLY_BYTES,
+    `binary reply larger than ${MAX_BINARY_REPLY_BYTES} bytes`,
+  );
 
 export interface NavChannelSpec extends ChannelSpec {
   kind: 'call' | 'binary';

@@ -10,9 +10,17 @@ export interface PayloadLimits {
   maxDepth: number;
   /** Total object keys plus array elements. */
   maxNodes: number;
+  /** NavApi requests are JSON data; binary only travels from the engine to the renderer. */
+  allowBinary: boolean;
 }
 
-export const DEFAULT_PAYLOAD_LIMITS: PayloadLimits = { maxBytes: 1 << 20, maxDepth: 32, maxNodes: 100_000 };
+export const DEFAULT_PAYLOAD_LIMITS: PayloadLimits = {
+  // Same ceiling as the browser host's socket (MAX_CLIENT_MESSAGE_BYTES): requests are small JSON.
+  maxBytes: 256 * 1024,
+  maxDepth: 32,
+  maxNodes: 10_000,
+  allowBinary: false,
+};
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -32,7 +40,8 @@ export function checkPayload(value: unknown, limits: PayloadLimits = DEFAULT_PAY
   while (stack.length > 0) {
     const item = stack.pop()!;
     const v = item.value;
-    if (item.depth > limits.maxDepth) return { ok: false, reason: `nested deeper than ${limits.maxDepth} at ${item.path}` };
+    if (item.depth > limits.maxDepth)
+      return { ok: false, reason: `nested deeper than ${limits.maxDepth} at ${item.path}` };
     switch (typeof v) {
       case 'string':
         bytes += v.length;
@@ -49,9 +58,9 @@ export function checkPayload(value: unknown, limits: PayloadLimits = DEFAULT_PAY
         }
         if (seen.has(v)) return { ok: false, reason: `cyclic or shared reference at ${item.path}` };
         seen.add(v);
-        if (v instanceof ArrayBuffer) {
-          bytes += v.byteLength;
-        } else if (ArrayBuffer.isView(v)) {
+        if (v instanceof ArrayBuffer || ArrayBuffer.isView(v)) {
+          if (!limits.allowBinary)
+            return { ok: false, reason: `binary data at ${item.path} (requests are JSON)` };
           bytes += v.byteLength;
         } else if (Array.isArray(v)) {
           nodes += v.length;
@@ -65,9 +74,14 @@ export function checkPayload(value: unknown, limits: PayloadLimits = DEFAULT_PAY
           if (nodes > limits.maxNodes) return { ok: false, reason: `more than ${limits.maxNodes} keys` };
           for (const key of keys) {
             if (typeof key === 'symbol') return { ok: false, reason: `symbol key at ${item.path}` };
-            if (FORBIDDEN_KEYS.has(key)) return { ok: false, reason: `forbidden key '${key}' at ${item.path}` };
+            if (FORBIDDEN_KEYS.has(key))
+              return { ok: false, reason: `forbidden key '${key}' at ${item.path}` };
             bytes += key.length + 8;
-            stack.push({ value: (v as Record<string, unknown>)[key], depth: item.depth + 1, path: `${item.path}.${key}` });
+            stack.push({
+              value: (v as Record<string, unknown>)[key],
+              depth: item.depth + 1,
+              path: `${item.path}.${key}`,
+            });
           }
         } else {
           return { ok: false, reason: `unsupported object type at ${item.path}` };

@@ -16,7 +16,8 @@ export type Contract = Readonly<Record<string, ChannelSpec>>;
 export type RequestOf<C extends Contract, K extends keyof C> = z.output<C[K]['request']>;
 export type ResponseOf<C extends Contract, K extends keyof C> = z.input<C[K]['response']>;
 
-export type IpcErrorCode = 'untrusted-sender' | 'unknown-channel' | 'invalid-payload' | 'handler-failed' | 'invalid-response';
+export type IpcErrorCode =
+  'untrusted-sender' | 'unknown-channel' | 'invalid-payload' | 'handler-failed' | 'invalid-response';
 
 export interface IpcError {
   code: IpcErrorCode;
@@ -68,7 +69,10 @@ export function validateRequest<C extends Contract>(
   }
   const parsed = contract[channel]!.request.safeParse(payload);
   if (!parsed.success) {
-    return { ok: false, error: { code: 'invalid-payload', message: `${channel}: ${describe(parsed.error)}` } };
+    return {
+      ok: false,
+      error: { code: 'invalid-payload', message: `${channel}: ${describe(parsed.error)}` },
+    };
   }
   return { ok: true, channel, request: parsed.data } as Validation<C>;
 }
@@ -101,7 +105,10 @@ export class IpcRouter<C extends Contract> {
       return { ok: false, error };
     };
     if (!this.options.isTrustedSender(sender)) {
-      return reject({ code: 'untrusted-sender', message: `IPC from an untrusted sender (${sender.frameUrl ?? 'no frame'})` });
+      return reject({
+        code: 'untrusted-sender',
+        message: `IPC from an untrusted sender (${sender.frameUrl ?? 'no frame'})`,
+      });
     }
     const v = validateRequest(this.contract, channel, payload, this.options.limits);
     if (!v.ok) return reject(v.error);

@@ -67,6 +67,7 @@ export function resolveAppAsset(requestUrl: string, rootDir: string): AssetResol
     return { ok: false, status: 403, reason: 'path escapes the app folder' };
   }
   const contentType = CONTENT_TYPES[path.extname(filePath).toLowerCase()];
-  if (!contentType) return { ok: false, status: 404, reason: `unsupported file type: ${path.extname(filePath)}` };
+  if (!contentType)
+    return { ok: false, status: 404, reason: `unsupported file type: ${path.extname(filePath)}` };
   return { ok: true, filePath, contentType };
 }

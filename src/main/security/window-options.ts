@@ -59,7 +59,9 @@ export function mainWindowOptions(input: WindowOptionsInput): BrowserWindowConst
  * The OR monitor window: the live view only, full screen on a second display, no menu, no frame.
  * Same renderer, same preload, same restrictions as the main window.
  */
-export function orMonitorWindowOptions(input: WindowOptionsInput & { bounds: Rectangle }): BrowserWindowConstructorOptions {
+export function orMonitorWindowOptions(
+  input: WindowOptionsInput & { bounds: Rectangle },
+): BrowserWindowConstructorOptions {
   return {
     title: 'NavWS — OR monitor',
     x: input.bounds.x,
@@ -87,7 +89,10 @@ export interface DisplayInfo {
  * The display for the OR monitor: the largest one that is not the primary display (the surgeon's
  * workstation screen), or null when only one display is connected.
  */
-export function pickOrMonitorDisplay(displays: readonly DisplayInfo[], primaryId: number): DisplayInfo | null {
+export function pickOrMonitorDisplay(
+  displays: readonly DisplayInfo[],
+  primaryId: number,
+): DisplayInfo | null {
   const others = displays.filter((d) => d.id !== primaryId);
   if (others.length === 0) return null;
   return others.reduce((best, d) =>

@@ -18,6 +18,9 @@ import { CreateLineSystem, CreateLines } from '@babylonjs/core/Meshes/Builders/l
 import { CreateSphere } from '@babylonjs/core/Meshes/Builders/sphereBuilder.js';
 import { TransformNode } from '@babylonjs/core/Meshes/transformNode.js';
 import type { LinesMesh } from '@babylonjs/core/Meshes/linesMesh.js';
+import { CreateGreasedLine } from '@babylonjs/core/Meshes/Builders/greasedLineBuilder.js';
+import type { GreasedLineBaseMesh } from '@babylonjs/core/Meshes/GreasedLine/greasedLineBaseMesh.js';
+import { GreasedLineMeshMaterialType } from '@babylonjs/core/Materials/GreasedLine/greasedLineMaterialInterfaces.js';
 import type { AbstractMesh } from '@babylonjs/core/Meshes/abstractMesh.js';
 import { RegisterRay } from '@babylonjs/core/Culling/ray.pure.js';
 import type { FrameBundle, MeshBlocksUpdate } from '../../shared/api/binary.js';
@@ -30,6 +33,7 @@ import {
   toBabylonPoint,
   toBabylonPositions,
 } from '../lib/coords.js';
+import { uiPerf } from '../lib/perf.js';
 
 // scene.pick() is installed by this registration; the bundler would drop a bare side-effect import
 // because the package declares itself free of side effects.
@@ -42,6 +46,7 @@ export interface SceneHandle {
   setTrajectory(positions: Vec3[]): void;
   appendTrajectory(position: Vec3): void;
   /** Frustum (and, for keyframes with depth, the point cloud) of the frame shown now. */
+
   showCamera(frame: FrameBundle, camera: CameraInfo | null): void;
   setMeasurePoints(points: Vec3[]): void;
   frameAll(): void;
@@ -61,6 +66,8 @@ const BACKGROUND = new Color4(0.03, 0.04, 0.06, 1);
 const TRAJECTORY_GREEN = new Color3(0.1, 1, 0.25);
 const FRUSTUM_COLOR = new Color3(1, 0.85, 0.2);
 const FRUSTUM_DEPTH_MM = 12;
+/** 3D redraws for streamed data: 15 Hz reads as smooth for a growing surface and a moving frustum. */
+const DATA_RENDER_INTERVAL_MS = 66;
 
 class SceneController {
   readonly engine: Engine;
@@ -69,7 +76,8 @@ class SceneController {
   private readonly surfaceMaterial: StandardMaterial;
   private readonly blocks = new Map<string, Mesh>();
   private trajectory: Vec3[] = [];
-  private trajectoryLine: Mesh | null = null;
+  private trajectoryLine: GreasedLineBaseMesh | null = null;
+  private trajectoryWidth = 0;
   private trajectoryDirty = false;
   private readonly frustumNode: TransformNode;
   private frustum: LinesMesh | null = null;
@@ -78,7 +86,16 @@ class SceneController {
   private readonly cloudMaterial: StandardMaterial;
   private measure: Mesh[] = [];
   private activeUntil = 0;
-  private framed = false;
+  private dirty = true;
+  private lastRender = 0;
+  private lastAdapt = 0;
+  private interactingUntil = 0;
+  private get interacting(): boolean {
+    return performance.now() < this.interactingUntil;
+  }
+  /** Keeps the whole scene in view as it grows, until the user moves the view. */
+  private autoFit = true;
+  private lastFit = 0;
   follow = false;
   pointCloud = false;
   private lastPose: { position: Vector3; forward: Vector3; up: Vector3 } | null = null;
@@ -87,7 +104,7 @@ class SceneController {
     this.engine = new Engine(
       canvas,
       true,
-      { preserveDrawingBuffer: false, stencil: false, antialias: true },
+      { preserveDrawingBuffer: false, stencil: false, antialias: false },
       false,
     );
     this.scene = new Scene(this.engine);
@@ -114,16 +131,52 @@ class SceneController {
     this.cloudMaterial.emissiveColor = Color3.White();
     this.frustumNode = new TransformNode('frustum-node', this.scene);
     for (const type of ['pointerdown', 'pointermove', 'wheel', 'keydown']) {
-      canvas.addEventListener(type, () => this.touch(1500), { passive: true });
+      canvas.addEventListener(
+        type,
+        () => {
+          this.touch(1500);
+          this.interactingUntil = performance.now() + 1500;
+        },
+        { passive: true },
+      );
     }
+    for (const type of ['pointerdown', 'wheel']) {
+      canvas.addEventListener(type, () => (this.autoFit = false), { passive: true });
+    }
+    // A lost WebGL context (GPU reset, a starved software GPU) comes back empty: draw again once
+    // Babylon has restored it, since this view only draws when something changed.
+    this.engine.onContextRestoredObservable.add(() => this.touch(500));
     this.engine.runRenderLoop(() => {
+      const now = performance.now();
+      if (!this.dirty && now >= this.activeUntil) return;
+      // Streamed data redraws at most every DATA_RENDER_INTERVAL_MS so the video keeps its 30 fps on a
+      // slow GPU; the user's own camera moves redraw at the display rate.
+      if (!this.interacting && now - this.lastRender < DATA_RENDER_INTERVAL_MS) return;
       if (this.trajectoryDirty) this.rebuildTrajectory();
-      if (performance.now() < this.activeUntil) this.scene.render();
+      this.lastRender = now;
+      this.dirty = false;
+      this.scene.render();
+      uiPerf.work('scene', performance.now() - now);
+      this.adaptResolution(now);
     });
   }
 
-  /** Keep rendering for a while (camera inertia, data just changed). */
-  touch(ms = 100): void {
+  /**
+   * Dynamic resolution: when the display rate falls (a slow or software GPU), render the 3D view at
+   * fewer pixels rather than let the whole window, video included, stutter; restore when it recovers.
+   */
+  private adaptResolution(now: number): void {
+    if (now - this.lastAdapt < 1000) return;
+    this.lastAdapt = now;
+    const fps = this.engine.getFps();
+    const level = this.engine.getHardwareScalingLevel();
+    if (fps < 40 && level < 2) this.engine.setHardwareScalingLevel(Math.min(2, level + 0.5));
+    else if (fps > 55 && level > 1) this.engine.setHardwareScalingLevel(Math.max(1, level - 0.5));
+  }
+
+  /** Something changed: render once more, and keep rendering for `ms` (camera inertia after input). */
+  touch(ms = 0): void {
+    this.dirty = true;
     this.activeUntil = Math.max(this.activeUntil, performance.now() + ms);
   }
 
@@ -168,7 +221,7 @@ class SceneController {
       block.freezeWorldMatrix();
       this.blocks.set(key, block);
     }
-    if (!this.framed && this.blocks.size > 0) this.frameAll();
+    this.fitIfAuto();
     this.touch();
   }
 
@@ -186,25 +239,41 @@ class SceneController {
 
   private rebuildTrajectory(): void {
     this.trajectoryDirty = false;
-    this.trajectoryLine?.dispose();
-    this.trajectoryLine = null;
-    if (this.trajectory.length < 2) return;
-    // A thin ribbon of tubes would cost a rebuild per frame; lines with a bright colour and a second,
-    // offset copy read as a ~2 px line at a distance.
-    const points = this.trajectory.map(toBabylonPoint);
-    const line = CreateLines('trajectory', { points, updatable: false }, this.scene);
-    line.color = TRAJECTORY_GREEN;
-    line.isPickable = false;
-    const halo = CreateLines(
-      'trajectory-halo',
-      { points: points.map((p) => p.add(new Vector3(0.15, 0.15, 0))) },
-      this.scene,
-    );
-    halo.color = TRAJECTORY_GREEN;
-    halo.isPickable = false;
-    halo.parent = line;
-    this.trajectoryLine = line;
-    if (!this.framed && this.blocks.size === 0) this.frameAll();
+    if (this.trajectory.length < 2) {
+      this.trajectoryLine?.dispose();
+      this.trajectoryLine = null;
+      return;
+    }
+    const flat: number[] = [];
+    for (const p of this.trajectory) flat.push(p[0], -p[1], p[2]);
+    // A ribbon with a width in scene units (mm) reads at a distance where a 1-pixel line does not.
+    const width = Math.max(0.3, this.sceneSize() * 0.008);
+    if (this.trajectoryLine && Math.abs(width - this.trajectoryWidth) < 0.25 * this.trajectoryWidth) {
+      this.trajectoryLine.setPoints([flat]);
+    } else {
+      this.trajectoryLine?.dispose();
+      this.trajectoryLine = CreateGreasedLine(
+        'trajectory',
+        { points: [flat], updatable: true },
+        { materialType: GreasedLineMeshMaterialType.MATERIAL_TYPE_SIMPLE, color: TRAJECTORY_GREEN, width },
+        this.scene,
+      );
+      this.trajectoryLine.isPickable = false;
+      this.trajectoryWidth = width;
+    }
+    this.fitIfAuto();
+  }
+
+  private sceneSize(): number {
+    const box = this.bounds();
+    return box ? Math.max(10, box.max.subtract(box.min).length()) : 10;
+  }
+
+  private fitIfAuto(): void {
+    const now = performance.now();
+    if (!this.autoFit || this.follow || now - this.lastFit < 250) return;
+    this.lastFit = now;
+    this.frameAll(false);
   }
 
   showCamera(frame: FrameBundle, camera: CameraInfo | null): void {
@@ -317,13 +386,15 @@ class SceneController {
   }
 
   setMeasurePoints(points: Vec3[]): void {
-    for (const m of this.measure) m.dispose();
+    for (const m of this.measure) m.dispose(false, true);
     this.measure = [];
     const bp = points.map(toBabylonPoint);
     for (const p of bp) {
       const s = CreateSphere('measure-point', { diameter: 1.6, segments: 12 }, this.scene);
       s.position = p;
       s.isPickable = false;
+      // Drawn over the surface (own rendering group), so a measurement is never hidden by the mesh.
+      s.renderingGroupId = 1;
       const mat = new StandardMaterial('measure-mat', this.scene);
       mat.emissiveColor = new Color3(1, 0.2, 0.9);
       mat.disableLighting = true;
@@ -334,33 +405,40 @@ class SceneController {
       const line = CreateLines('measure-line', { points: bp }, this.scene);
       line.color = new Color3(1, 0.2, 0.9);
       line.isPickable = false;
+      line.renderingGroupId = 1;
       this.measure.push(line);
     }
     this.touch();
   }
 
-  frameAll(): void {
-    const meshes = [...this.blocks.values()];
+  private bounds(): { min: Vector3; max: Vector3 } | null {
     let min: Vector3 | null = null;
     let max: Vector3 | null = null;
-    for (const m of meshes) {
+    for (const m of this.blocks.values()) {
       const b = m.getBoundingInfo().boundingBox;
       min = min ? Vector3.Minimize(min, b.minimumWorld) : b.minimumWorld.clone();
       max = max ? Vector3.Maximize(max, b.maximumWorld) : b.maximumWorld.clone();
     }
-    for (const p of this.trajectory.map(toBabylonPoint)) {
-      min = min ? Vector3.Minimize(min, p) : p.clone();
-      max = max ? Vector3.Maximize(max, p) : p.clone();
+    for (const p of this.trajectory) {
+      const v = toBabylonPoint(p);
+      min = min ? Vector3.Minimize(min, v) : v.clone();
+      max = max ? Vector3.Maximize(max, v) : v.clone();
     }
-    if (!min || !max) return;
-    const center = min.add(max).scale(0.5);
-    const size = Math.max(10, max.subtract(min).length());
+    return min && max ? { min, max } : null;
+  }
+
+  /** Frames everything; `userAsked` also resumes following the growing scene. */
+  frameAll(userAsked = true): void {
+    if (userAsked) this.autoFit = true;
+    const box = this.bounds();
+    if (!box) return;
+    const center = box.min.add(box.max).scale(0.5);
+    const size = Math.max(10, box.max.subtract(box.min).length());
     this.camera.setTarget(center);
-    // Seen from behind the first camera (world origin), the way the endoscope saw the scene.
+    // Seen from behind and above the first camera (world origin), the way the endoscope saw the scene.
     this.camera.alpha = -Math.PI / 2;
     this.camera.beta = Math.PI / 2.6;
-    this.camera.radius = size * 1.1;
-    this.framed = true;
+    this.camera.radius = size * 1.2;
     this.touch(200);
   }
 
@@ -382,7 +460,7 @@ class SceneController {
     this.cloud?.dispose();
     this.cloud = null;
     this.setMeasurePoints([]);
-    this.framed = false;
+    this.autoFit = true;
     this.lastPose = null;
     this.touch();
   }

@@ -1,14 +1,16 @@
 /** Run state, recording, elapsed time, tracking, execution provider, per-stage rates and latency. Fixed layout. */
+import { useEffect, useState } from 'react';
 import type { ApiTrackingState, NavEvent, RunStatus } from '../../shared/api/schemas.js';
+import { uiPerf } from '../lib/perf.js';
 
 type Stats = Extract<NavEvent, { type: 'stats' }>;
 
 interface Props {
   run: RunStatus | null;
-  elapsedS: number;
+  /** Elapsed run time at a moment (performance.now()), from the last run event. */
+  since: { at: number; elapsedS: number } | null;
   stats: Stats | null;
   tracking: ApiTrackingState | null;
-  uiLatencyMs: number | null;
   connection: 'up' | 'down';
 }
 
@@ -18,8 +20,18 @@ const fmtTime = (s: number): string => {
   return `${String(m).padStart(2, '0')}:${String(r).padStart(2, '0')}`;
 };
 
-export function StatusBar({ run, elapsedS, stats, tracking, uiLatencyMs, connection }: Props) {
+export function StatusBar({ run, since, stats, tracking, connection }: Props) {
   const recording = run?.recording ?? false;
+  // Elapsed time and this window's latency refresh once a second here, so the rest of the UI does not
+  // re-render on a timer.
+  const [, setTick] = useState(0);
+  useEffect(() => {
+    const id = setInterval(() => setTick((t) => t + 1), 1000);
+    return () => clearInterval(id);
+  }, []);
+  const active = run?.state === 'running' || run?.state === 'stopping';
+  const elapsedS = since ? since.elapsedS + (active ? (performance.now() - since.at) / 1000 : 0) : 0;
+  const uiLatencyMs = uiPerf.recentLatency();
   return (
     <footer className="status-bar" role="status" aria-live="off" data-testid="status-bar">
       <span className={`status-item rec ${recording ? 'on' : ''}`} data-testid="status-recording">

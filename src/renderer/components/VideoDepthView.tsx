@@ -1,17 +1,12 @@
 /**
- * The endoscope image with its depth overlay. Frames are painted imperatively (show()) on the next
- * animation frame, newest frame wins; React only renders the controls. Video and depth of a frame
- * always come from the same FrameBundle, so they cannot drift apart.
+ * The endoscope image with its depth overlay, blended into one canvas. Frames are painted
+ * imperatively (show()) on the next animation frame, newest frame wins; React only renders the
+ * controls and the legend. Video and depth of a frame always come from the same FrameBundle, so they
+ * cannot drift apart.
  */
 import { useEffect, useImperativeHandle, useRef, useState, type Ref } from 'react';
 import type { FrameBundle } from '../../shared/api/binary.js';
-import {
-  type DepthRange,
-  depthToImageData,
-  rgbToImageData,
-  robustDepthRange,
-  smoothRange,
-} from '../lib/paint.js';
+import { type DepthRange, composeFrame, robustDepthRange, smoothRange } from '../lib/paint.js';
 import { uiPerf } from '../lib/perf.js';
 import { turboCss } from '../lib/turbo.js';
 
@@ -30,46 +25,47 @@ interface Props {
 }
 
 export function VideoDepthView({ ref, overlay, opacity, label, smooth }: Props) {
-  const videoRef = useRef<HTMLCanvasElement>(null);
-  const depthRef = useRef<HTMLCanvasElement>(null);
+  const canvasRef = useRef<HTMLCanvasElement>(null);
   const pending = useRef<FrameBundle | null>(null);
+  const shown = useRef<FrameBundle | null>(null);
   const raf = useRef<number | null>(null);
-  const images = useRef<{ video: ImageData; depth: ImageData } | null>(null);
+  const image = useRef<ImageData | null>(null);
   const range = useRef<DepthRange | null>(null);
+  const blend = useRef(overlay ? opacity : 0);
+  blend.current = overlay ? opacity : 0;
   const [legend, setLegend] = useState<DepthRange | null>(null);
   const [info, setInfo] = useState<{ frameId: number; timeS: number; hasDepth: boolean } | null>(null);
   const lastLegendUpdate = useRef(0);
 
   const paint = (): void => {
     raf.current = null;
-    const frame = pending.current;
+    const fresh = pending.current;
     pending.current = null;
-    const vc = videoRef.current;
-    const dc = depthRef.current;
-    if (!frame || !vc || !dc) return;
+    const frame = fresh ?? shown.current;
+    const canvas = canvasRef.current;
+    if (!frame || !canvas) return;
+    const began = performance.now();
     const { width, height } = frame.rgb;
-    if (vc.width !== width || vc.height !== height) {
-      vc.width = dc.width = width;
-      vc.height = dc.height = height;
-      images.current = null;
+    if (canvas.width !== width || canvas.height !== height) {
+      canvas.width = width;
+      canvas.height = height;
+      image.current = null;
     }
-    const vctx = vc.getContext('2d');
-    const dctx = dc.getContext('2d');
-    if (!vctx || !dctx) return;
-    images.current ??= {
-      video: vctx.createImageData(width, height),
-      depth: dctx.createImageData(width, height),
-    };
-    rgbToImageData(frame.rgb, images.current.video);
-    vctx.putImageData(images.current.video, 0, 0);
-    if (frame.depth) {
+    const ctx = canvas.getContext('2d');
+    if (!ctx) return;
+    image.current ??= ctx.createImageData(width, height);
+    if (fresh && frame.depth) {
       const r = robustDepthRange(frame.depth);
       if (r) range.current = smooth ? smoothRange(range.current, r) : r;
-      if (range.current) {
-        depthToImageData(frame.depth, range.current, images.current.depth);
-        dctx.putImageData(images.current.depth, 0, 0);
-      }
-    } else dctx.clearRect(0, 0, width, height);
+    }
+    const known = composeFrame(frame.rgb, frame.depth, range.current, blend.current, image.current);
+    ctx.putImageData(image.current, 0, 0);
+    canvas.dataset.frameId = String(frame.frameId);
+    canvas.dataset.depthKnown = known.toFixed(3);
+    canvas.dataset.overlayAlpha = blend.current.toFixed(2);
+    shown.current = frame;
+    if (!fresh) return;
+    uiPerf.work('paint', performance.now() - began);
     uiPerf.painted(frame);
     // Text updates at 4 Hz: enough to read, and React is kept off the per-frame path.
     const t = performance.now();
@@ -80,21 +76,29 @@ export function VideoDepthView({ ref, overlay, opacity, label, smooth }: Props) 
     }
   };
 
+  const schedule = (): void => {
+    raf.current ??= requestAnimationFrame(paint);
+  };
+
   useImperativeHandle(ref, () => ({
     show(frame) {
       if (pending.current) uiPerf.superseded();
       pending.current = frame;
-      raf.current ??= requestAnimationFrame(paint);
+      schedule();
     },
     clear() {
       pending.current = null;
-      for (const c of [videoRef.current, depthRef.current])
-        c?.getContext('2d')?.clearRect(0, 0, c.width, c.height);
+      shown.current = null;
+      const c = canvasRef.current;
+      c?.getContext('2d')?.clearRect(0, 0, c.width, c.height);
       range.current = null;
       setLegend(null);
       setInfo(null);
     },
   }));
+
+  // Overlay toggle and opacity re-blend the frame on screen.
+  useEffect(schedule, [overlay, opacity]);
 
   useEffect(
     () => () => {
@@ -117,18 +121,16 @@ export function VideoDepthView({ ref, overlay, opacity, label, smooth }: Props) 
         </span>
       </header>
       <div className="video-stack">
-        <canvas ref={videoRef} className="video-canvas" data-testid="video-canvas" width={384} height={288} />
         <canvas
-          ref={depthRef}
-          className="video-canvas depth-canvas"
-          data-testid="depth-canvas"
+          ref={canvasRef}
+          className="video-canvas"
+          data-testid="video-canvas"
           width={384}
           height={288}
-          style={{ opacity: overlay ? opacity : 0 }}
         />
       </div>
       <div className="legend" aria-label="depth legend in millimetres" data-testid="depth-legend">
-        <div className="legend-bar">
+        <div className={`legend-bar ${overlay ? '' : 'off'}`}>
           {Array.from({ length: 32 }, (_, i) => (
             <span key={i} style={{ background: turboCss(1 - i / 31) }} />
           ))}
@@ -136,7 +138,7 @@ export function VideoDepthView({ ref, overlay, opacity, label, smooth }: Props) 
         <div className="legend-ticks mono">
           {ticks.length ? ticks.map((t, i) => <span key={i}>{t.toFixed(0)}</span>) : <span>depth (mm)</span>}
         </div>
-        <div className="legend-caption">near ← depth, mm → far</div>
+        <div className="legend-caption">{overlay ? 'near ← depth, mm → far' : 'depth overlay off (D)'}</div>
       </div>
     </section>
   );

@@ -21,6 +21,7 @@ import {
   parseResult,
 } from '../../shared/api/nav-api.js';
 import type { BinaryParams, Method, NavEvent, Params, Result } from '../../shared/api/schemas.js';
+import { uiPerf } from '../lib/perf.js';
 import { SOCKET_PATH, serverMessageSchema } from '../../shared/api/socket-protocol.js';
 
 interface Pending {
@@ -105,8 +106,14 @@ export class SocketNavApi implements NavApi {
           if (!p) return;
           this.pending.delete(requestId);
           p.resolve(kind === FRAME_KIND ? decodeFrame(bytes).frame : decodeMeshBlocks(bytes).update);
-        } else if (kind === FRAME_KIND) this.frames.emit(decodeFrame(bytes).frame);
-        else if (kind === MESH_KIND) this.meshes.emit(decodeMeshBlocks(bytes).update);
+        } else if (kind === FRAME_KIND) {
+          // Acknowledge at once: the host sends the next frame only after this one left the socket.
+          this.ws?.send('{"t":"frame-ack"}');
+          const began = performance.now();
+          const { frame } = decodeFrame(bytes);
+          uiPerf.work('decode', performance.now() - began);
+          this.frames.emit(frame);
+        } else if (kind === MESH_KIND) this.meshes.emit(decodeMeshBlocks(bytes).update);
       } catch (err) {
         console.error('NavWS: bad binary message from host', err);
       }

@@ -2,43 +2,14 @@
 import type { DepthImage, RgbImage } from '../../shared/frames.js';
 import { TURBO_LUT } from './turbo.js';
 
+/** RGBA pixels to fill (an ImageData). */
+export interface PixelTarget {
+  data: Uint8ClampedArray;
+}
+
 export interface DepthRange {
   nearMm: number;
   farMm: number;
-}
-
-export function rgbToImageData(rgb: RgbImage, target: ImageData): void {
-  const src = rgb.data;
-  const dst = target.data;
-  const n = rgb.width * rgb.height;
-  for (let i = 0, j = 0; i < n; i++, j += 3) {
-    const k = i * 4;
-    dst[k] = src[j]!;
-    dst[k + 1] = src[j + 1]!;
-    dst[k + 2] = src[j + 2]!;
-    dst[k + 3] = 255;
-  }
-}
-
-/** Known depth coloured with Turbo, near = red, far = blue; unknown depth stays transparent. */
-export function depthToImageData(depth: DepthImage, range: DepthRange, target: ImageData): void {
-  const src = depth.data;
-  const dst = target.data;
-  const scale = 255 / Math.max(1e-6, range.farMm - range.nearMm);
-  const n = depth.width * depth.height;
-  for (let i = 0; i < n; i++) {
-    const d = src[i]!;
-    const k = i * 4;
-    if (!(d > 0)) {
-      dst[k + 3] = 0;
-      continue;
-    }
-    const t = Math.min(255, Math.max(0, Math.round((range.farMm - d) * scale))) * 3;
-    dst[k] = TURBO_LUT[t]!;
-    dst[k + 1] = TURBO_LUT[t + 1]!;
-    dst[k + 2] = TURBO_LUT[t + 2]!;
-    dst[k + 3] = 255;
-  }
 }
 
 /** 2nd and 98th percentile of known depth on a sparse grid: robust to speckle, cheap per frame. */
@@ -66,4 +37,45 @@ export function smoothRange(prev: DepthRange | null, next: DepthRange, alpha = 0
     nearMm: prev.nearMm + alpha * (next.nearMm - prev.nearMm),
     farMm: prev.farMm + alpha * (next.farMm - prev.farMm),
   };
+}
+
+/**
+ * Video with the depth overlay blended in, into one ImageData: one texture upload per frame instead of
+ * two stacked canvases. Returns the fraction of pixels with known depth.
+ */
+export function composeFrame(
+  rgb: RgbImage,
+  depth: DepthImage | null,
+  range: DepthRange | null,
+  alpha: number,
+  target: PixelTarget,
+): number {
+  const src = rgb.data;
+  const dst = target.data;
+  const n = rgb.width * rgb.height;
+  const d = depth && range && depth.width === rgb.width && depth.height === rgb.height ? depth.data : null;
+  const scale = range ? 255 / Math.max(1e-6, range.farMm - range.nearMm) : 0;
+  const a = d ? Math.min(1, Math.max(0, alpha)) : 0;
+  const keep = 1 - a;
+  let known = 0;
+  for (let i = 0, j = 0; i < n; i++, j += 3) {
+    const k = i * 4;
+    const z = d ? d[i]! : 0;
+    if (z > 0) {
+      known++;
+      if (a > 0) {
+        const t = Math.min(255, Math.max(0, Math.round((range!.farMm - z) * scale))) * 3;
+        dst[k] = src[j]! * keep + TURBO_LUT[t]! * a;
+        dst[k + 1] = src[j + 1]! * keep + TURBO_LUT[t + 1]! * a;
+        dst[k + 2] = src[j + 2]! * keep + TURBO_LUT[t + 2]! * a;
+        dst[k + 3] = 255;
+        continue;
+      }
+    }
+    dst[k] = src[j]!;
+    dst[k + 1] = src[j + 1]!;
+    dst[k + 2] = src[j + 2]!;
+    dst[k + 3] = 255;
+  }
+  return d ? known / n : 0;
 }

@@ -12,6 +12,10 @@ class UiPerf {
   readonly latencies: number[] = [];
   /** ms between consecutive animation frames while frames are being shown. */
   readonly rafIntervals: number[] = [];
+  /** ms of main-thread work per video paint and per 3D render (where the frame budget goes). */
+  readonly paintWork: number[] = [];
+  readonly sceneWork: number[] = [];
+  readonly decodeWork: number[] = [];
   painted_ = 0;
   supersededCount = 0;
   private lastRaf: number | null = null;
@@ -22,6 +26,12 @@ class UiPerf {
     const latency = performance.timeOrigin + performance.now() - frame.producedAtMs;
     if (this.latencies.length >= MAX_SAMPLES) this.latencies.splice(0, MAX_SAMPLES / 2);
     this.latencies.push(latency);
+  }
+
+  work(kind: 'paint' | 'scene' | 'decode', ms: number): void {
+    const list = kind === 'paint' ? this.paintWork : kind === 'scene' ? this.sceneWork : this.decodeWork;
+    if (list.length >= MAX_SAMPLES) list.splice(0, MAX_SAMPLES / 2);
+    list.push(ms);
   }
 
   superseded(): void {
@@ -50,6 +60,9 @@ class UiPerf {
   reset(): void {
     this.latencies.length = 0;
     this.rafIntervals.length = 0;
+    this.paintWork.length = 0;
+    this.sceneWork.length = 0;
+    this.decodeWork.length = 0;
     this.painted_ = 0;
     this.supersededCount = 0;
   }

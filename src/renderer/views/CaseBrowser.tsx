@@ -32,7 +32,12 @@ export function CaseBrowser({ api, active, currentCaseId, onOpen, onCreated, onE
     e.preventDefault();
     if (!form.title.trim()) return;
     api
-      .call('cases.create', { ...form, title: form.title.trim() })
+      .call('cases.create', {
+        title: form.title.trim(),
+        procedure: form.procedure.trim() || undefined,
+        surgeon: form.surgeon.trim() || undefined,
+        patientRef: form.patientRef.trim() || undefined,
+      })
       .then((c) => {
         setForm({ title: '', procedure: '', surgeon: '', patientRef: '' });
         refresh();
@@ -126,7 +131,7 @@ export function CaseBrowser({ api, active, currentCaseId, onOpen, onCreated, onE
             />
           </label>
           <label>
-            Patient reference (pseudonym, no names)
+            Patient reference (pseudonymous code, never a name; generated if empty)
             <input
               maxLength={100}
               value={form.patientRef}

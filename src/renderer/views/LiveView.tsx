@@ -25,6 +25,7 @@ export function LiveView({ api, active, currentCase, run, onError }: Props) {
   const [opacity, setOpacity] = useState(0.55);
   const [follow, setFollow] = useState(false);
   const [pointCloud, setPointCloud] = useState(false);
+  const [mode, setMode] = useState<'product' | 'gt'>('product');
   const camera = useRef<CameraInfo | null>(null);
   camera.current = run?.camera ?? null;
   const runId = useRef<string | null>(null);
@@ -68,7 +69,11 @@ export function LiveView({ api, active, currentCase, run, onError }: Props) {
   const start = (): void => {
     if (!currentCase || !source || running) return;
     api
-      .call('run.start', { caseId: currentCase.id, source: JSON.parse(source) as SourceSpec })
+      .call('run.start', {
+        caseId: currentCase.id,
+        source: JSON.parse(source) as SourceSpec,
+        ...(mode === 'gt' ? { depth: 'gt', poses: 'gt' } : { depth: 'network', poses: 'track' }),
+      })
       .catch((e: Error) => onError(e.message));
   };
   const stop = (): void => {
@@ -102,6 +107,18 @@ export function LiveView({ api, active, currentCase, run, onError }: Props) {
             ))}
           </select>
         </label>
+        <label>
+          Stages
+          <select
+            value={mode}
+            onChange={(e) => setMode(e.target.value as 'product' | 'gt')}
+            data-testid="mode-select"
+            disabled={running}
+          >
+            <option value="product">Network + tracking</option>
+            <option value="gt">Ground truth (eval)</option>
+          </select>
+        </label>
         <button
           type="button"
           className="primary"
@@ -121,7 +138,7 @@ export function LiveView({ api, active, currentCase, run, onError }: Props) {
           onClick={() => setOverlay(!overlay)}
           data-testid="toggle-overlay"
         >
-          <kbd>D</kbd> Depth overlay
+          <kbd>D</kbd> Depth
         </button>
         <label className="slider">
           Opacity
@@ -142,10 +159,10 @@ export function LiveView({ api, active, currentCase, run, onError }: Props) {
           onClick={() => setFollow(!follow)}
           data-testid="toggle-follow"
         >
-          <kbd>F</kbd> {follow ? 'Follow camera' : 'Free orbit'}
+          <kbd>F</kbd> {follow ? 'Follow' : 'Orbit'}
         </button>
         <button type="button" aria-pressed={pointCloud} onClick={() => setPointCloud(!pointCloud)}>
-          <kbd>P</kbd> Keyframe points
+          <kbd>P</kbd> Points
         </button>
         <span className="case-label">
           {currentCase ? `Case: ${currentCase.title}` : 'No case open: create or open one first'}

@@ -171,10 +171,17 @@ export const requestTable = {
   },
   'cases.create': {
     params: z.object({
-      title: text(200).min(1),
-      procedure: text(200).default(''),
-      surgeon: text(200).default(''),
-      patientRef: text(100).default(''),
+      title: text(200).trim().min(1),
+      procedure: text(200).trim().min(1).default('unspecified'),
+      surgeon: text(200).trim().min(1).default('unspecified'),
+      /** A pseudonymous code, never a name (no spaces); generated when not given. */
+      patientRef: z
+        .string()
+        .regex(
+          /^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$/,
+          'must be a pseudonymous code (3-64 letters, digits, - or _), not a name',
+        )
+        .optional(),
     }),
     result: caseSummarySchema,
   },
@@ -186,6 +193,12 @@ export const requestTable = {
       source: sourceSchema,
       /** Replay speed for file and sample sources; 1 = the source's own frame rate. */
       speed: z.number().min(0.1).max(8).default(1),
+      /**
+       * The product path is network depth + photometric tracking. 'gt' replays a dataset's ground truth
+       * instead (evaluation of the other stages, as `navws reconstruct --depth gt --poses gt`).
+       */
+      depth: z.enum(['network', 'gt']).default('network'),
+      poses: z.enum(['track', 'gt']).default('track'),
     }),
     result: runStatusSchema,
   },

@@ -4,6 +4,7 @@
  *
  *   client -> server  {t:'call', id, method, params}        JSON result
  *                     {t:'binary-call', id, method, params} binary result (review.frame, review.mesh)
+ *                     {t:'frame-ack'}                       one live frame consumed (flow control)
  *   server -> client  {t:'result', id, result} | {t:'error', id, error:{code,message}}
  *                     {t:'event', event}
  */
@@ -14,7 +15,15 @@ const requestId = z.number().int().min(1).max(0xffffffff);
 export const clientMessageSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('call'), id: requestId, method: z.string().max(64), params: z.unknown() }),
   z.object({ t: z.literal('binary-call'), id: requestId, method: z.string().max(64), params: z.unknown() }),
+  /** The page took one live frame off the socket: one more may be sent (flow control). */
+  z.object({ t: z.literal('frame-ack') }),
 ]);
+
+/**
+ * Live frames in flight per page: a frame is sent only while fewer than this many are unacknowledged,
+ * so at most this many frames queue between engine and page (the newest wins, older ones are skipped).
+ */
+export const LIVE_FRAME_CREDITS = 2;
 
 export const errorCodeSchema = z.enum([
   'bad-request',

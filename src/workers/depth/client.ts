@@ -27,6 +27,8 @@ export interface DepthClientOptions {
   provider?: ProviderRequest;
   /** onnxruntime intra-op threads (default 2). */
   threads?: number;
+  /** Network input size instead of the manifest's (see DepthEngineOptions.inputSize). */
+  inputSize?: { width: number; height: number };
 }
 
 export interface DepthEstimateResult {
@@ -45,6 +47,7 @@ export class DepthClient {
       modelDir: opts.modelDir ?? defaultModelDir(),
       provider: opts.provider ?? 'auto',
       threads: opts.threads ?? 2,
+      ...(opts.inputSize ? { inputSize: opts.inputSize } : {}),
     };
     const worker = WorkerClient.start<DepthHandlers>(workerEntry('depth/depth'), init, 'depth');
     let info: DepthEngineInfo;

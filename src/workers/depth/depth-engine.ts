@@ -29,6 +29,11 @@ export interface DepthEngineOptions {
   provider?: ProviderRequest;
   /** onnxruntime intra-op threads (default 2). */
   threads?: number;
+  /**
+   * Network input size; default: the size manifest.json declares (what the model was validated at).
+   * The graphs accept other sizes (height and width are symbolic), e.g. for speed comparisons.
+   */
+  inputSize?: { width: number; height: number };
 }
 
 export interface DepthEngineInfo {
@@ -58,7 +63,11 @@ function specShape(entry: ModelEntry, name: string): number[] {
   return spec.shape;
 }
 
-async function createSession(file: string, provider: ProviderName, threads: number): Promise<ort.InferenceSession> {
+async function createSession(
+  file: string,
+  provider: ProviderName,
+  threads: number,
+): Promise<ort.InferenceSession> {
   try {
     return await ort.InferenceSession.create(file, {
       executionProviders: [provider],
@@ -67,7 +76,10 @@ async function createSession(file: string, provider: ProviderName, threads: numb
       graphOptimizationLevel: 'all',
     });
   } catch (err) {
-    throw new Error(`${file}: onnxruntime cannot load the model with the ${provider} provider (${(err as Error).message})`);
+    throw new Error(
+      `${file}: onnxruntime cannot load the model with the ${provider} provider (${(err as Error).message})`,
+      { cause: err },
+    );
   }
 }
 
@@ -118,7 +130,9 @@ export class DepthEngine {
         break;
       } catch (err) {
         if (provider === 'cpu') throw err;
-        warnings.push(`${provider} execution provider failed, falling back to CPU: ${(err as Error).message}`);
+        warnings.push(
+          `${provider} execution provider failed, falling back to CPU: ${(err as Error).message}`,
+        );
       }
     }
     if (!sessions) throw new Error(`${depthFile}: no execution provider could load the model`);
@@ -131,13 +145,24 @@ export class DepthEngine {
       throw new Error(`${depthFile}: input 'image' must be [1,3,H,W], manifest says [${image.join(',')}]`);
     }
     if (pair.length !== 4 || pair[1] !== 6 || pair[2] !== image[2] || pair[3] !== image[3]) {
-      throw new Error(`${poseFile}: input 'pair' must be [1,6,${image[2]},${image[3]}], manifest says [${pair.join(',')}]`);
+      throw new Error(
+        `${poseFile}: input 'pair' must be [1,6,${image[2]},${image[3]}], manifest says [${pair.join(',')}]`,
+      );
+    }
+    const size = opts.inputSize ?? { width: image[3]!, height: image[2]! };
+    if (!(
+      Number.isInteger(size.width) &&
+      Number.isInteger(size.height) &&
+      size.width >= 32 &&
+      size.height >= 32
+    )) {
+      throw new RangeError(`depth inputSize must be integers >= 32, got ${size.width}x${size.height}`);
     }
     const info: DepthEngineInfo = {
       executionProvider: active,
       warnings,
-      inputWidth: image[3]!,
-      inputHeight: image[2]!,
+      inputWidth: size.width,
+      inputHeight: size.height,
       depthRangeMm: [depthEntry.depth_range_mm[0], depthEntry.depth_range_mm[1]],
     };
     return new DepthEngine(depthSession, poseSession, info, specShape(depthEntry, 'memory_in'));

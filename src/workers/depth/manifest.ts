@@ -58,7 +58,7 @@ export function parseManifest(text: string, file: string): ModelManifest {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${file}: not valid JSON (${(err as Error).message})`);
+    throw new Error(`${file}: not valid JSON (${(err as Error).message})`, { cause: err });
   }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
@@ -70,10 +70,12 @@ export function parseManifest(text: string, file: string): ModelManifest {
     const entry = m.models[key];
     const need = REQUIRED_IO[key];
     for (const name of need.inputs) {
-      if (!entry.inputs.some((t) => t.name === name)) throw new Error(`${file}: ${key} model lacks input '${name}'`);
+      if (!entry.inputs.some((t) => t.name === name))
+        throw new Error(`${file}: ${key} model lacks input '${name}'`);
     }
     for (const name of need.outputs) {
-      if (!entry.outputs.some((t) => t.name === name)) throw new Error(`${file}: ${key} model lacks output '${name}'`);
+      if (!entry.outputs.some((t) => t.name === name))
+        throw new Error(`${file}: ${key} model lacks output '${name}'`);
     }
   }
   const [lo, hi] = m.models.depth.depth_range_mm;
@@ -90,14 +92,19 @@ async function sha256Of(file: string): Promise<string> {
 /** Checks the file exists, has the declared size and sha256; returns its absolute path. */
 export async function verifyModelFile(dir: string, entry: ModelEntry): Promise<string> {
   const file = path.resolve(dir, entry.file);
-  if (!existsSync(file)) throw new Error(`${file}: model file is missing (listed in ${path.join(dir, 'manifest.json')})`);
+  if (!existsSync(file))
+    throw new Error(`${file}: model file is missing (listed in ${path.join(dir, 'manifest.json')})`);
   const { size } = await stat(file);
   if (size !== entry.bytes) {
-    throw new Error(`${file}: model file is ${size} bytes, manifest.json says ${entry.bytes} (truncated or replaced)`);
+    throw new Error(
+      `${file}: model file is ${size} bytes, manifest.json says ${entry.bytes} (truncated or replaced)`,
+    );
   }
   const digest = await sha256Of(file);
   if (digest !== entry.sha256) {
-    throw new Error(`${file}: model file is corrupt or mismatched (sha256 ${digest}, manifest.json says ${entry.sha256})`);
+    throw new Error(
+      `${file}: model file is corrupt or mismatched (sha256 ${digest}, manifest.json says ${entry.sha256})`,
+    );
   }
   return file;
 }
@@ -108,7 +115,10 @@ export async function loadManifest(dir: string): Promise<ModelManifest> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new Error(`${file}: cannot read model manifest (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw new Error(
+      `${file}: cannot read model manifest (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      { cause: err },
+    );
   }
   return parseManifest(text, file);
 }
@@ -124,10 +134,16 @@ export interface SessionIo {
 export function checkSessionIo(io: SessionIo, entry: ModelEntry, file: string): void {
   for (const spec of entry.inputs) {
     if (!io.inputNames.includes(spec.name)) {
-      throw new Error(`${file}: graph has no input '${spec.name}' (has ${io.inputNames.join(', ')}); manifest mismatch`);
+      throw new Error(
+        `${file}: graph has no input '${spec.name}' (has ${io.inputNames.join(', ')}); manifest mismatch`,
+      );
     }
     const shape = io.inputShapes.get(spec.name);
-    if (shape && (shape.length !== spec.shape.length || shape.some((d, i) => typeof d === 'number' && d !== spec.shape[i]))) {
+    if (
+      shape &&
+      (shape.length !== spec.shape.length ||
+        shape.some((d, i) => typeof d === 'number' && d !== spec.shape[i]))
+    ) {
       throw new Error(
         `${file}: input '${spec.name}' has shape [${shape.join(',')}], manifest.json says [${spec.shape.join(',')}]`,
       );
@@ -135,7 +151,9 @@ export function checkSessionIo(io: SessionIo, entry: ModelEntry, file: string): 
   }
   for (const spec of entry.outputs) {
     if (!io.outputNames.includes(spec.name)) {
-      throw new Error(`${file}: graph has no output '${spec.name}' (has ${io.outputNames.join(', ')}); manifest mismatch`);
+      throw new Error(
+        `${file}: graph has no output '${spec.name}' (has ${io.outputNames.join(', ')}); manifest mismatch`,
+      );
     }
   }
 }

@@ -162,6 +162,7 @@ export const BLACK_BORDER_LEVEL = Math.round(0.04 * 255);
 export function maskBlackBorder(depth: Float32Array, rgb: RgbImage): void {
   const d = rgb.data;
   for (let i = 0, p = 0; i < depth.length; i++, p += 3) {
-    if (d[p]! < BLACK_BORDER_LEVEL && d[p + 1]! < BLACK_BORDER_LEVEL && d[p + 2]! < BLACK_BORDER_LEVEL) depth[i] = 0;
+    if (d[p]! < BLACK_BORDER_LEVEL && d[p + 1]! < BLACK_BORDER_LEVEL && d[p + 2]! < BLACK_BORDER_LEVEL)
+      depth[i] = 0;
   }
 }

@@ -31,10 +31,9 @@ export const fusionHandlers = {
   },
   extractChangedBlocks: () => {
     const changes = volume.extractChangedBlocks();
-    return withTransfer(
-      changes,
-      changes.changedBlocks.flatMap((b) => meshBuffers(b.mesh)),
-    );
+    // All block meshes are views into the same few buffers; move each buffer once.
+    const buffers = new Set(changes.changedBlocks.flatMap((b) => meshBuffers(b.mesh)));
+    return withTransfer(changes, [...buffers]);
   },
   raycast: ({ pose, intrinsics }: { pose: Mat4; intrinsics: PinholeIntrinsics }) => {
     const r = volume.raycast(pose, intrinsics);

@@ -24,7 +24,7 @@ export interface FusionOptions {
   minDepth?: Millimetres;
   maxDepth?: Millimetres;
   /**
-   * Memory limit for voxel blocks and the hash table (default 2 GiB). When reached, new blocks are
+   * Memory limit for voxel blocks and the hash table (`volumeBytes`, default 2 GiB). When reached, new blocks are
    * refused (frames still update existing blocks) and `memoryLimitReached` turns true; nothing is evicted.
    */
   maxMemoryBytes?: number;
@@ -68,14 +68,21 @@ export interface IntegrateStats {
   /** Blocks not allocated because of the memory limit. */
   refusedBlocks: number;
   totalBlocks: number;
+  /** Everything the volume holds (blocks, hash table, per-frame buffers, mesh scratch). */
   memoryBytes: number;
+  /** Voxel blocks and hash table: the part maxMemoryBytes limits. */
+  volumeBytes: number;
   memoryLimitReached: boolean;
 }
 
 /** Every field of TriangleMesh is present for fused meshes (normals and colours per vertex). */
 export type FusedMesh = Required<TriangleMesh>;
 
-/** Blocks re-meshed since the previous incremental extraction; keys are "bx,by,bz" block coordinates. */
+/**
+ * Blocks re-meshed since the previous incremental extraction; keys are "bx,by,bz" block coordinates.
+ * Each block mesh is standalone (indices local to it; vertices on block borders repeated). Its arrays
+ * are views into a few shared buffers: copy a block's arrays if you keep them and drop the others.
+ */
 export interface MeshBlockChanges {
   changedBlocks: { key: string; mesh: FusedMesh }[];
   removedBlocks: string[];
@@ -90,7 +97,10 @@ export interface RaycastImages {
 }
 
 export interface FusionMemory {
+  /** Everything the volume holds (blocks, hash table, per-frame buffers, mesh scratch). */
   bytes: number;
+  /** Voxel blocks and hash table: the part maxMemoryBytes limits. */
+  volumeBytes: number;
   blocks: number;
   bytesPerBlock: number;
   limitBytes: number;
@@ -110,10 +120,21 @@ interface NativeFrame {
   confidence?: Float32Array;
   pose: Float64Array;
 }
+/** Meshes of several blocks in shared arrays; block i owns vertices [vertexOffsets[i], vertexOffsets[i+1]). */
+interface PackedBlockMeshes {
+  coords: Int32Array;
+  vertexOffsets: Uint32Array;
+  indexOffsets: Uint32Array;
+  positions: Float32Array;
+  normals: Float32Array;
+  colors: Uint8Array;
+  indices: Uint32Array;
+  removed: Int32Array;
+}
 interface NativeVolume {
   integrate(frame: NativeFrame): IntegrateStats;
   extractMesh(): FusedMesh;
-  extractMeshIncremental(): { changed: (FusedMesh & { key: string })[]; removed: string[] };
+  extractMeshIncremental(): PackedBlockMeshes;
   raycast(
     pose: Float64Array,
     k: PinholeIntrinsics,
@@ -187,13 +208,23 @@ export class TsdfVolume {
   /** Meshes of the blocks changed since the previous call (the first call returns every block). */
   extractChangedBlocks(): MeshBlockChanges {
     const r = this.native.extractMeshIncremental();
-    return {
-      changedBlocks: r.changed.map(({ key, positions, normals, colors, indices }) => ({
-        key,
-        mesh: { positions, normals, colors, indices },
-      })),
-      removedBlocks: r.removed,
-    };
+    const key = (c: Int32Array, i: number): string => `${c[3 * i]},${c[3 * i + 1]},${c[3 * i + 2]}`;
+    const changedBlocks: MeshBlockChanges['changedBlocks'] = [];
+    for (let i = 0; i + 1 < r.vertexOffsets.length; i++) {
+      const v0 = r.vertexOffsets[i]!;
+      const v1 = r.vertexOffsets[i + 1]!;
+      changedBlocks.push({
+        key: key(r.coords, i),
+        mesh: {
+          positions: r.positions.subarray(3 * v0, 3 * v1),
+          normals: r.normals.subarray(3 * v0, 3 * v1),
+          colors: r.colors.subarray(3 * v0, 3 * v1),
+          indices: r.indices.subarray(r.indexOffsets[i]!, r.indexOffsets[i + 1]!),
+        },
+      });
+    }
+    const removedBlocks = Array.from({ length: r.removed.length / 3 }, (_, i) => key(r.removed, i));
+    return { changedBlocks, removedBlocks };
   }
 
   /** Renders depth, normals and colour of the fused surface seen from `pose` (camera-to-world). */

@@ -20,7 +20,9 @@ export class TrackerClient {
   private constructor(private readonly worker: WorkerClient<TrackingHandlers>) {}
 
   static start(options: TrackerOptions): TrackerClient {
-    return new TrackerClient(WorkerClient.start<TrackingHandlers>(workerEntry('tracking/tracking'), options, 'tracking'));
+    return new TrackerClient(
+      WorkerClient.start<TrackingHandlers>(workerEntry('tracking/tracking'), options, 'tracking'),
+    );
   }
 
   track(input: TrackInput): Promise<TrackResult> {

@@ -38,6 +38,8 @@ export interface FrameInfo {
   /** Median depth (mm) of the finest level's keyframe points; 0 when none. */
   medianDepth: number;
   usableFraction: number;
+  /** Share of finest-level pixels that are usable and textured; ~0 for uniform/black frames. */
+  texturedFraction: number;
 }
 
 /** A frame preprocessed for tracking: grey pyramid, gradients, mask, and keyframe points if it has depth. */
@@ -54,9 +56,16 @@ export interface AlignOptions {
   truncation?: number;
   minSigma?: number;
   minPoints?: number;
-  /** Initial affine brightness: I_frame ≈ gain * I_keyframe + bias. */
+  /** Initial affine brightness: I_frame ≈ gain * (I_keyframe - 128) + 128 + bias (normalised grey). */
   gain?: number;
   bias?: number;
+  /**
+   * Weight of the geometric term (frame depth minus warped point depth) when the tracked frame has
+   * depth; residuals are normalised by their robust scales first. 0 = photometric only. Default 1.
+   */
+  depthWeight?: number;
+  /** Floor of the depth residual scale (mm). Default 0.05. */
+  minSigmaDepth?: number;
 }
 
 export interface AlignOutput {
@@ -75,6 +84,11 @@ export interface AlignOutput {
   validPoints: number;
   totalPoints: number;
   inlierRatio: number;
+  /** Points with a geometric residual at the finest level, and its RMS (mm). */
+  depthPoints: number;
+  depthRms: number;
+  /** Estimated c in the geometric residual c * D_frame - z: the frame depth's scale relative to the keyframe's. */
+  depthScale: number;
   checkedPoints: number;
   consistentPoints: number;
   reprojectionError: number;
@@ -82,7 +96,12 @@ export interface AlignOutput {
 
 export interface TrackingKernels {
   Frame: new (options: FrameOptions) => NativeFrame;
-  align(keyframe: NativeFrame, frame: NativeFrame, poseInit: Float64Array, options?: AlignOptions): AlignOutput;
+  align(
+    keyframe: NativeFrame,
+    frame: NativeFrame,
+    poseInit: Float64Array,
+    options?: AlignOptions,
+  ): AlignOutput;
   /** Round-trip distance (px) under which a keyframe point counts as consistent with the frame's depth. */
   consistencyPx: number;
   threads: number;
@@ -90,6 +109,7 @@ export interface TrackingKernels {
 
 export function loadTrackingKernels(): TrackingKernels {
   const addon = loadNativeAddon<{ tracking?: TrackingKernels }>();
-  if (!addon.tracking) throw new Error('native addon was built without the tracking module; rebuild it (npm run native:build)');
+  if (!addon.tracking)
+    throw new Error('native addon was built without the tracking module; rebuild it (npm run native:build)');
   return addon.tracking;
 }

@@ -7,7 +7,14 @@
  */
 import { validateIntrinsics } from '../../shared/camera.js';
 import { assertDepthImage, assertRgbImage } from '../../shared/frames.js';
-import { type Mat4, identity4, invertRigid, isFiniteMatrix, isRigid, multiply4 } from '../../shared/math/mat4.js';
+import {
+  type Mat4,
+  identity4,
+  invertRigid,
+  isFiniteMatrix,
+  isRigid,
+  multiply4,
+} from '../../shared/math/mat4.js';
 import { type Twist, rotationAngle, se3Exp, se3Log, translationLength } from '../../shared/math/se3.js';
 import { type AlignOutput, type NativeFrame, type TrackingKernels, loadTrackingKernels } from './kernels.js';
 import type {
@@ -80,6 +87,25 @@ export class PhotometricTracker {
     kernels?: TrackingKernels,
   ) {
     validateIntrinsics(options.intrinsics, 'tracker intrinsics');
+    const levels = options.levels ?? 4;
+    if (!Number.isInteger(levels) || levels < 1 || levels > 8)
+      throw new RangeError(`tracker: levels must be 1..8, got ${levels}`);
+    const finest = options.finestLevel ?? 0;
+    if (!Number.isInteger(finest) || finest < 0 || finest >= levels) {
+      throw new RangeError(`tracker: finestLevel must be in [0, ${levels - 1}], got ${finest}`);
+    }
+    if (
+      options.maxPoints !== undefined &&
+      !(Number.isInteger(options.maxPoints) && options.maxPoints >= 16)
+    ) {
+      throw new RangeError(`tracker: maxPoints must be an integer >= 16, got ${options.maxPoints}`);
+    }
+    if (
+      options.depthWeight !== undefined &&
+      !(options.depthWeight >= 0 && Number.isFinite(options.depthWeight))
+    ) {
+      throw new RangeError(`tracker: depthWeight must be a finite number >= 0, got ${options.depthWeight}`);
+    }
     this.kernels = kernels ?? loadTrackingKernels();
     this.keyframePolicy = { ...DEFAULT_KEYFRAME_POLICY, ...options.keyframe };
     this.lostPolicy = { ...DEFAULT_LOST_POLICY, ...options.lost };
@@ -126,7 +152,13 @@ export class PhotometricTracker {
       const kf = this.makeKeyframe(input.index, frame, identity4());
       if (!kf) {
         return finish(
-          { pose: null, state: 'initialising', isKeyframe: false, keyframeIndex: null, reason: this.noKeyframeReason(input) },
+          {
+            pose: null,
+            state: 'initialising',
+            isKeyframe: false,
+            keyframeIndex: null,
+            reason: this.noKeyframeReason(input),
+          },
           {},
         );
       }
@@ -152,7 +184,8 @@ export class PhotometricTracker {
       this.velocity = null;
     } else if (this.last) {
       const frames = input.index - this.last.index;
-      this.velocity = frames > 0 ? scaleTwist(se3Log(multiply4(invertRigid(this.last.pose), pose)), 1 / frames) : null;
+      this.velocity =
+        frames > 0 ? scaleTwist(se3Log(multiply4(invertRigid(this.last.pose), pose)), 1 / frames) : null;
     }
     this.last = { index: input.index, pose };
     this.gain = out.gain;
@@ -178,23 +211,31 @@ export class PhotometricTracker {
 
   private validate(input: TrackInput): void {
     const k = this.options.intrinsics;
-    if (!Number.isInteger(input.index) || input.index < 0) throw new RangeError(`track: index ${input.index} is not a frame index`);
-    if (!Number.isFinite(input.timestamp)) throw new RangeError(`track: frame ${input.index} timestamp is not finite`);
+    if (!Number.isInteger(input.index) || input.index < 0)
+      throw new RangeError(`track: index ${input.index} is not a frame index`);
+    if (!Number.isFinite(input.timestamp))
+      throw new RangeError(`track: frame ${input.index} timestamp is not finite`);
     assertRgbImage(input.rgb, `track: frame ${input.index} rgb`);
     if (input.rgb.width !== k.width || input.rgb.height !== k.height) {
-      throw new RangeError(`track: frame ${input.index} rgb is ${input.rgb.width}x${input.rgb.height}, intrinsics say ${k.width}x${k.height}`);
+      throw new RangeError(
+        `track: frame ${input.index} rgb is ${input.rgb.width}x${input.rgb.height}, intrinsics say ${k.width}x${k.height}`,
+      );
     }
     if (input.depth) {
       assertDepthImage(input.depth, `track: frame ${input.index} depth`);
       if (input.depth.width !== k.width || input.depth.height !== k.height) {
-        throw new RangeError(`track: frame ${input.index} depth is ${input.depth.width}x${input.depth.height}, intrinsics say ${k.width}x${k.height}`);
+        throw new RangeError(
+          `track: frame ${input.index} depth is ${input.depth.width}x${input.depth.height}, intrinsics say ${k.width}x${k.height}`,
+        );
       }
     }
     if (input.poseHint && !isRigid(input.poseHint, 1e-5)) {
       throw new RangeError(`track: frame ${input.index} poseHint is not a finite rigid transform`);
     }
     if (this.last && input.index <= this.last.index) {
-      throw new RangeError(`track: frame ${input.index} arrives after frame ${this.last.index}; frames must come in order`);
+      throw new RangeError(
+        `track: frame ${input.index} arrives after frame ${this.last.index}; frames must come in order`,
+      );
     }
   }
 
@@ -207,7 +248,14 @@ export class PhotometricTracker {
   private makeKeyframe(index: number, frame: NativeFrame, pose: Mat4): Keyframe | null {
     const info = frame.info();
     if (!info.hasDepth || (info.points[0] ?? 0) < this.lostPolicy.minValidPoints * 2) return null;
-    const kf: Keyframe = { index, frame, pose, medianDepth: info.medianDepth, points: info.points[0]!, baselineRms: null };
+    const kf: Keyframe = {
+      index,
+      frame,
+      pose,
+      medianDepth: info.medianDepth,
+      points: info.points[0]!,
+      baselineRms: null,
+    };
     this.keyframes.push(kf);
     if (this.keyframes.length > KEPT_KEYFRAMES) this.keyframes.shift();
     this.active = kf;
@@ -221,6 +269,7 @@ export class PhotometricTracker {
     const out = this.kernels.align(kf.frame, frame, init, {
       finestLevel: this.options.finestLevel ?? 0,
       estimateAffine: this.options.estimateAffine ?? true,
+      depthWeight: this.options.depthWeight ?? 1,
       gain: this.gain > 0 ? this.gain : 1,
       bias: this.bias,
       minPoints: 40,
@@ -236,32 +285,39 @@ export class PhotometricTracker {
     if (!o.ok) return o.reason;
     if (!isFiniteMatrix(a.pose) || !isRigid(a.pose, 1e-4)) return 'alignment produced an invalid pose';
     if (o.validPoints < p.minValidPoints) return `only ${o.validPoints} keyframe points visible`;
-    if (o.validPoints < p.minOverlap * o.totalPoints) return `overlap with the keyframe ${(o.validPoints / o.totalPoints).toFixed(2)} too small`;
+    if (o.validPoints < p.minOverlap * o.totalPoints)
+      return `overlap with the keyframe ${(o.validPoints / o.totalPoints).toFixed(2)} too small`;
     if (o.inlierRatio < p.minInlierRatio) return `inlier ratio ${o.inlierRatio.toFixed(2)} too low`;
     if (o.rms > p.maxRms) return `photometric error ${o.rms.toFixed(1)} too high`;
     if (checkStep && this.last) {
       const step = multiply4(invertRigid(this.last.pose), a.pose);
       const depth = a.keyframe.medianDepth > 0 ? a.keyframe.medianDepth : 1;
-      if (translationLength(step) > p.maxStepTranslationRatio * depth || rotationAngle(step) > p.maxStepRotation) {
+      if (
+        translationLength(step) > p.maxStepTranslationRatio * depth ||
+        rotationAngle(step) > p.maxStepRotation
+      ) {
         return 'implausible jump from the previous pose';
       }
     }
     return '';
   }
 
-  private trackActive(frame: NativeFrame, input: TrackInput): { accepted: boolean; best: Attempt | null; reason: string } {
+  private trackActive(
+    frame: NativeFrame,
+    input: TrackInput,
+  ): { accepted: boolean; best: Attempt | null; reason: string } {
     const kf = this.active!;
     const last = this.last ?? { index: kf.index, pose: kf.pose };
     const guesses: Mat4[] = [];
     if (input.poseHint) guesses.push(input.poseHint);
-    if (this.velocity) guesses.push(multiply4(last.pose, se3Exp(scaleTwist(this.velocity, input.index - last.index))));
+    if (this.velocity)
+      guesses.push(multiply4(last.pose, se3Exp(scaleTwist(this.velocity, input.index - last.index))));
     guesses.push(last.pose);
     let best: Attempt | null = null;
     let reason = '';
     for (const guess of guesses) {
       const a = this.align(kf, frame, guess);
       const why = this.rejection(a, true);
-      if (process.env.TRK_DEBUG) console.log('attempt', input.index, why, a.out.iterations, a.out.rms.toFixed(2), a.out.inlierRatio.toFixed(2), a.out.validPoints, a.out.totalPoints);
       if (!why) return { accepted: true, best: a, reason: '' };
       if (!best || (a.out.ok && a.out.cost < best.out.cost)) best = a;
       reason ||= why;
@@ -286,7 +342,9 @@ export class PhotometricTracker {
       }
       if (best) break;
     }
-    return best ? { accepted: true, best, reason: '' } : { accepted: false, best: null, reason: `still lost: ${reason}` };
+    return best
+      ? { accepted: true, best, reason: '' }
+      : { accepted: false, best: null, reason: `still lost: ${reason}` };
   }
 
   private needsKeyframe(kf: Keyframe, out: AlignOutput, pose: Mat4): boolean {

@@ -20,6 +20,12 @@ export interface TrackerOptions {
   finestLevel?: number;
   /** Estimate the affine brightness change (gain, bias) per frame pair (default true). */
   estimateAffine?: boolean;
+  /**
+   * Weight of the geometric (depth) residual when a frame comes with depth (default 1; 0 = purely
+   * photometric). With ground-truth or good network depth it removes the bias motion blur and the
+   * moving light put into the photometric optimum.
+   */
+  depthWeight?: number;
   /** Any channel at or above this is a specular highlight and ignored (default 250). */
   saturation?: number;
   /** Grey below this is the black border / outside the circular field of view (default 12). */
@@ -84,7 +90,7 @@ export interface TrackMeasures {
   /** RMS photometric residual after alignment, grey levels (0..255). */
   finalError: number;
   inlierRatio: number;
-  /** Affine brightness: I_frame ≈ gain * I_keyframe + bias. */
+  /** Affine brightness on normalised grey: I_frame ≈ gain * (I_keyframe - 128) + 128 + bias. */
   gain: number;
   bias: number;
   /** Time spent tracking this frame (ms, inside the worker). */
