@@ -22,7 +22,10 @@ function collect(target) {
 // End-to-end tests drive the built renderer and CLI, so build first (CI builds once and sets NAVWS_SKIP_BUILD).
 const needsBuild = targets.some((t) => path.resolve(root, t).startsWith(path.join(root, 'e2e')));
 if (needsBuild && !process.env.NAVWS_SKIP_BUILD) {
-  const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { stdio: 'inherit', cwd: root });
+  const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], {
+    stdio: 'inherit',
+    cwd: root,
+  });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 

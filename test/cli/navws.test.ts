@@ -13,18 +13,23 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const sample = path.join(root, 'samples', 'phantom');
 
 function navws(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'cli', 'navws.ts'), ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 240_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(root, 'src', 'cli', 'navws.ts'), ...args],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 240_000,
+    },
+  );
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 test('navws --help lists every command; each command has --help', () => {
   const r = navws('--help');
   assert.equal(r.status, 0);
-  for (const cmd of ['synth', 'eval', 'eval-depth', 'reconstruct', 'bench']) assert.match(r.stdout, new RegExp(`\\b${cmd}\\b`));
+  for (const cmd of ['synth', 'eval', 'eval-depth', 'reconstruct', 'bench'])
+    assert.match(r.stdout, new RegExp(`\\b${cmd}\\b`));
   const sub = navws('reconstruct', '--help');
   assert.equal(sub.status, 0);
   assert.match(sub.stdout, /--depth network\|gt/);
@@ -49,7 +54,20 @@ test('bad input ends with a one-line reason and a non-zero exit code', () => {
 test('reconstruct --depth gt --poses gt fuses the ground truth into the output folder contract', async () => {
   const out = await mkdtemp(path.join(tmpdir(), 'navws-recon-'));
   try {
-    const r = navws('reconstruct', sample, '--out', out, '--depth', 'gt', '--poses', 'gt', '--max-frames', '12', '--save-depth', '--quiet');
+    const r = navws(
+      'reconstruct',
+      sample,
+      '--out',
+      out,
+      '--depth',
+      'gt',
+      '--poses',
+      'gt',
+      '--max-frames',
+      '12',
+      '--save-depth',
+      '--quiet',
+    );
     assert.equal(r.status, 0, r.stderr);
     const trajectory = await readTum(path.join(out, 'trajectory.txt'));
     assert.equal(trajectory.length, 12);
