@@ -156,7 +156,7 @@ async function main(): Promise<void> {
   const ds = await openDataset(datasetDir);
   if (!ds.groundTruth) throw new Error(`${datasetDir}: groundtruth.txt (poses) is required`);
   if (ds.depthFiles.length === 0) throw new Error(`${datasetDir}: ground-truth depth/ is required`);
-  const n = Math.min(ds.rgbFiles.length, args.frames ? Number(args.frames) : Infinity);
+  const n = Math.min(ds.frameCount ?? 0, args.frames ? Number(args.frames) : Infinity);
   const frames: Frame[] = [];
   for (let i = 0; i < n; i++) {
     frames.push({

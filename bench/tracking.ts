@@ -11,7 +11,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,7 +76,7 @@ async function loadSequence(
   let ds: DatasetInfo | null;
   try {
     ds = existsSync(dir) ? await openDataset(dir) : null;
-    if (ds && (!ds.groundTruth || ds.depthFiles.length === 0 || ds.rgbFiles.length === 0)) ds = null;
+    if (ds && (!ds.groundTruth || ds.depthFiles.length === 0 || ds.frameCount === null)) ds = null;
   } catch (err) {
     console.log(`  ${dir}: not usable (${(err as Error).message}); rendering instead`);
     ds = null;
@@ -89,12 +88,23 @@ async function loadSequence(
     await writePhantomDataset(dir, { seed: hard ? 2 : 1, frames, hard });
     ds = await openDataset(dir);
   }
-  const n = Math.min(ds.rgbFiles.length, maxFrames ?? Infinity);
+  const n = Math.min(ds.frameCount ?? 0, maxFrames ?? Infinity);
   const rgb: RgbImage[] = [];
   const depth: DepthImage[] = [];
   for (let i = 0; i < n; i++) {
     rgb.push(await readDatasetRgb(ds, i));
     depth.push(await readDatasetDepth(ds, i));
+  }
+  if (ds.video) {
+    // Open3D's script reads PNG frames: give it the very frames NavWS decoded from the clip.
+    const copy = path.join(tmp, `${name}-png`);
+    const writer = await DatasetWriter.create(copy, ds.intrinsics, true);
+    for (let i = 0; i < n; i++) {
+      await writer.writeRgb(i, rgb[i]!);
+      await writer.writeDepth(i, depth[i]!);
+    }
+    await writer.writeGroundTruth(ds.groundTruth!.slice(0, n));
+    ds = await openDataset(copy);
   }
   return {
     name,
@@ -109,13 +119,12 @@ async function loadSequence(
 
 /**
  * The same sequence with depth as a depth network would give it: every frame scaled by its own random
- * factor (±5%) and a smooth ±2% ripple; written as a dataset (RGB linked) so Open3D sees the same depth.
+ * factor (±5%) and a smooth ±2% ripple; written as a dataset so Open3D sees the same depth.
  */
 async function withNetworkLikeDepth(seq: Sequence, tmp: string): Promise<Sequence> {
   const dir = path.join(tmp, `${seq.name}-noisy-depth`);
   const writer = await DatasetWriter.create(dir, seq.ds.intrinsics, true);
-  await rm(path.join(dir, 'rgb'), { recursive: true, force: true });
-  await symlink(path.resolve(seq.ds.root, 'rgb'), path.join(dir, 'rgb'));
+  for (const [i, img] of seq.rgb.entries()) await writer.writeRgb(i, img);
   let state = 12345;
   const rand = (): number => ((state = (state * 16807) % 2147483647) / 2147483647) * 2 - 1;
   const w = seq.ds.intrinsics.width;

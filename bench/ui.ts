@@ -276,7 +276,7 @@ async function main(): Promise<void> {
     return;
   }
   const ds = await openDataset(path.join(samplesRoot, 'phantom'));
-  const n = ds.rgbFiles.length;
+  const n = ds.frameCount ?? 0;
   const sample: Sample = {
     rgb: await Promise.all(Array.from({ length: n }, (_, i) => readDatasetRgb(ds, i))),
     depth: await Promise.all(Array.from({ length: n }, (_, i) => readDatasetDepth(ds, i))),

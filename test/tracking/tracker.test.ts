@@ -190,7 +190,7 @@ test('fast motion with blur, smoke and highlights (samples/phantom-hard, every 2
   const ds = await openDataset(root);
   const tracker = new PhotometricTracker({ intrinsics: ds.intrinsics });
   const pairs: PosePair[] = [];
-  for (let i = 0; i < ds.rgbFiles.length; i += 2) {
+  for (let i = 0; i < (ds.frameCount ?? 0); i += 2) {
     const r = tracker.track({
       index: i,
       timestamp: ds.groundTruth![i]!.timestamp,

@@ -5,7 +5,7 @@
  * one stage alone.
  */
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { type PinholeIntrinsics, scaleIntrinsics } from '../../shared/camera.js';
@@ -15,8 +15,6 @@ import { VideoFileFrameSource } from '../../engine/capture/video-file-source.js'
 import { type DatasetInfo, frameFileName } from '../../engine/dataset/dataset.js';
 import { writeDepthPng } from '../../engine/dataset/images.js';
 import { readIntrinsics } from '../../engine/dataset/intrinsics.js';
-import { writeTum } from '../../engine/dataset/trajectory.js';
-import { writePly } from '../../engine/formats/ply.js';
 import { GroundTruthDepthStage, GroundTruthPoseStage } from '../../engine/pipeline/ground-truth-stages.js';
 import {
   DEFAULT_FUSION_SETTINGS,
@@ -24,6 +22,7 @@ import {
   createNetworkDepthStage,
   createTrackingStage,
 } from '../../engine/pipeline/product-stages.js';
+import { buildReport, writeReport, writeTrajectoryAndMesh } from '../../engine/pipeline/output-folder.js';
 import { runReconstruction } from '../../engine/pipeline/reconstruct.js';
 import type { DepthStage, FusionStage, PoseStage } from '../../engine/pipeline/stages.js';
 import { type CliCommand, UsageError } from '../command.js';
@@ -181,34 +180,18 @@ export const command: CliCommand = {
       });
       if (!quiet) process.stderr.write('\n');
 
-      await writeTum(path.join(out, 'trajectory.txt'), result.trajectory);
-      if (result.mesh) await writePly(path.join(out, 'mesh.ply'), result.mesh);
+      await writeTrajectoryAndMesh(out, result);
       const r = result.report;
-      const report: Record<string, unknown> = {
-        version: 1,
+      const hasGroundTruth =
+        input.dataset &&
+        (input.dataset.groundTruth || input.dataset.meshFile || input.dataset.depthFiles.length > 0);
+      const metrics = hasGroundTruth ? await evaluateReconstruction(input.dataset!.root, out) : undefined;
+      const run = {
         input: inputPath,
         modes: { depth: values.depth, poses: values.poses },
-        frames: {
-          in: r.framesIn,
-          processed: r.framesProcessed,
-          dropped: r.framesDropped,
-          keyframes: r.keyframes,
-          lost: r.lostFrames,
-        },
-        stages: r.stages,
-        executionProvider: r.executionProvider,
-        tracking: r.trackingMeans,
-        fusion: { voxelSizeMm: voxelSize, vertices: result.mesh ? result.mesh.positions.length / 3 : 0 },
-        wallSeconds: r.wallSeconds,
-        sourceError: r.sourceError,
+        voxelSizeMm: voxelSize,
       };
-      if (
-        input.dataset &&
-        (input.dataset.groundTruth || input.dataset.meshFile || input.dataset.depthFiles.length > 0)
-      ) {
-        report.metrics = await evaluateReconstruction(input.dataset.root, out);
-      }
-      await writeFile(path.join(out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+      await writeReport(out, buildReport(result, run, metrics));
       if (!quiet) {
         const fps = r.framesProcessed / Math.max(r.wallSeconds, 1e-9);
         process.stderr.write(

@@ -28,6 +28,7 @@ options:
   --depth-scale S    depth PNG units per mm (default 100, i.e. 0.01 mm steps)
   --mesh-spacing MM  ground-truth mesh grid spacing (default 0.8)
   --force            replace an existing dataset in DIR
+  --video            store the frames as rgb.mp4 (H.264, like a recording) instead of rgb/*.png
   --quiet            no progress output`;
 
 function num(name: string, value: string | undefined, integer = false): number | undefined {
@@ -66,6 +67,7 @@ export const command: CliCommand = {
           'depth-scale': { type: 'string' },
           'mesh-spacing': { type: 'string' },
           force: { type: 'boolean' },
+          video: { type: 'boolean' },
           quiet: { type: 'boolean' },
           help: { type: 'boolean', short: 'h' },
         },
@@ -112,6 +114,7 @@ export const command: CliCommand = {
     try {
       summary = await writePhantomDataset(values.out, options, {
         overwrite: values.force ?? false,
+        video: values.video ?? false,
         onProgress: quiet ? undefined : progress,
       });
     } catch (err) {

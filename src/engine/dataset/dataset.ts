@@ -18,6 +18,11 @@ export interface DatasetInfo {
   rgbFiles: string[];
   /** Path of rgb.mp4 when the dataset stores video instead of PNG frames. */
   video: string | null;
+  /**
+   * Number of frames: the PNG count, or for rgb.mp4 the depth/ground-truth count (null when the video
+   * is the only record of it; reading the frames then tells).
+   */
+  frameCount: number | null;
   /** Depth file names (sorted) under depth/, empty when the dataset has no depth. */
   depthFiles: string[];
   groundTruth: StampedPose[] | null;
@@ -57,19 +62,53 @@ export async function openDataset(root: string): Promise<DatasetInfo> {
   if (groundTruth && rgbFiles.length > 0 && groundTruth.length !== rgbFiles.length) {
     throw new Error(`${gtFile}: ${groundTruth.length} poses for ${rgbFiles.length} frames`);
   }
+  if (video && groundTruth && depthFiles.length > 0 && groundTruth.length !== depthFiles.length) {
+    throw new Error(`${gtFile}: ${groundTruth.length} poses for ${depthFiles.length} depth frames`);
+  }
   const meshPath = path.join(root, 'mesh.ply');
   return {
     root,
     intrinsics,
     rgbFiles,
     video,
+    frameCount: video ? depthFiles.length || groundTruth?.length || null : rgbFiles.length,
     depthFiles,
     groundTruth,
     meshFile: existsSync(meshPath) ? meshPath : null,
   };
 }
 
+// Decoded clips, kept per opened dataset: random access into rgb.mp4 would otherwise re-decode from
+// the nearest keyframe on every read. Samples are short (a few seconds at 384x288).
+const decodedVideos = new WeakMap<DatasetInfo, Promise<RgbImage[]>>();
+
+async function decodeVideo(ds: DatasetInfo, video: string): Promise<RgbImage[]> {
+  // Imported on demand: the capture layer itself reads datasets through this module.
+  const { VideoFileFrameSource } = await import('../capture/video-file-source.js');
+  const source = await VideoFileFrameSource.open(video);
+  const frames: RgbImage[] = [];
+  for await (const frame of source.frames()) {
+    checkSize(video, frame.image, ds.intrinsics);
+    frames.push(frame.image);
+  }
+  if (ds.frameCount !== null && frames.length !== ds.frameCount) {
+    throw new Error(`${video}: ${frames.length} video frames for ${ds.frameCount} depth frames / poses`);
+  }
+  return frames;
+}
+
 export async function readDatasetRgb(ds: DatasetInfo, index: number): Promise<RgbImage> {
+  if (ds.video) {
+    let frames = decodedVideos.get(ds);
+    if (!frames) {
+      frames = decodeVideo(ds, ds.video);
+      decodedVideos.set(ds, frames);
+    }
+    const all = await frames;
+    const img = all[index];
+    if (!img) throw new RangeError(`${ds.video}: no frame ${index} (has ${all.length})`);
+    return img;
+  }
   const name = ds.rgbFiles[index];
   if (name === undefined)
     throw new RangeError(`${ds.root}: no RGB frame ${index} (has ${ds.rgbFiles.length})`);

@@ -2,7 +2,8 @@
  * PNG images of the dataset contract: 8-bit RGB frames and 16-bit depth (value / depth_scale = mm,
  * 0 = unknown). Decoding validates bit depth and channels and names the file on error.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
+import { readInputFile } from './read-input-file.js';
 import { decode, encode } from 'fast-png';
 import type { DepthImage, RgbImage } from '../../shared/frames.js';
 
@@ -67,23 +68,12 @@ export function encodeDepthPng(depth: DepthImage, depthScale: number): Uint8Arra
   return encode({ width: depth.width, height: depth.height, data, channels: 1, depth: 16 });
 }
 
-async function readBytes(file: string): Promise<Uint8Array> {
-  try {
-    return await readFile(file);
-  } catch (err) {
-    throw new Error(
-      `${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-      { cause: err },
-    );
-  }
-}
-
 export async function readRgbPng(file: string): Promise<RgbImage> {
-  return decodeRgbPng(await readBytes(file), file);
+  return decodeRgbPng(await readInputFile(file), file);
 }
 
 export async function readDepthPng(file: string, depthScale: number): Promise<DepthImage> {
-  return decodeDepthPng(await readBytes(file), depthScale, file);
+  return decodeDepthPng(await readInputFile(file), depthScale, file);
 }
 
 export async function writeRgbPng(file: string, img: RgbImage): Promise<void> {

@@ -1,6 +1,7 @@
 /** intrinsics.json of a dataset folder (docs/formats.md): the camera, depth PNG scale and frame rate. */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { readInputFile } from './read-input-file.js';
 import type { PinholeIntrinsics } from '../../shared/camera.js';
 import { validateIntrinsics } from '../../shared/camera.js';
 
@@ -39,16 +40,7 @@ export function parseIntrinsics(text: string, file = 'intrinsics.json'): Dataset
 }
 
 export async function readIntrinsics(file: string): Promise<DatasetIntrinsics> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new Error(
-      `${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-      { cause: err },
-    );
-  }
-  return parseIntrinsics(text, file);
+  return parseIntrinsics((await readInputFile(file)).toString('utf8'), file);
 }
 
 export async function writeIntrinsics(file: string, k: DatasetIntrinsics): Promise<void> {

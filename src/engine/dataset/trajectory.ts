@@ -2,7 +2,8 @@
  * TUM trajectory files: one pose per line, "timestamp tx ty tz qx qy qz qw", camera-to-world,
  * millimetres and seconds. Lines starting with '#' and blank lines are ignored.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
+import { readInputFile } from './read-input-file.js';
 import { type Mat4, rigidFromRt, rotationOf, translationOf } from '../../shared/math/mat4.js';
 import { matrixToQuaternion, quaternionToMatrix } from '../../shared/math/quaternion.js';
 import type { Seconds } from '../../shared/units.js';
@@ -53,16 +54,7 @@ export function formatTum(poses: readonly StampedPose[]): string {
 }
 
 export async function readTum(file: string): Promise<StampedPose[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new Error(
-      `${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-      { cause: err },
-    );
-  }
-  return parseTum(text, file);
+  return parseTum((await readInputFile(file)).toString('utf8'), file);
 }
 
 export async function writeTum(file: string, poses: readonly StampedPose[]): Promise<void> {

@@ -30,7 +30,7 @@ export interface ReconstructOptions {
   onDepth?: (frame: VideoFrame, depth: DepthImage) => Promise<void>;
   /** Live progress: frames, mesh block updates, stats. */
   onEvent?: (event: PipelineEvent) => void;
-  /** Keyframes between two incremental mesh updates sent through onEvent. */
+  /** Keyframes between two incremental mesh updates sent through onEvent; unset: no live mesh updates. */
   meshUpdateEvery?: number;
   signal?: AbortSignal;
 }
@@ -182,14 +182,14 @@ export async function runReconstruction(opts: ReconstructOptions): Promise<Recon
   const runFusion = async (): Promise<void> => {
     const fusion = opts.fusion;
     if (!fusion) return;
-    const every = Math.max(1, opts.meshUpdateEvery ?? 5);
+    const every = opts.meshUpdateEvery === undefined ? 0 : Math.max(1, opts.meshUpdateEvery);
     let sinceUpdate = 0;
     try {
       for await (const { frame, depth, track } of toFusion) {
         await timers.fusion.time(() =>
           fusion.integrate({ rgb: frame.image, depth, pose: track.pose!, intrinsics: opts.intrinsics }),
         );
-        if (opts.onEvent && ++sinceUpdate >= every) {
+        if (every > 0 && opts.onEvent && ++sinceUpdate >= every) {
           sinceUpdate = 0;
           const update = await timers.mesh.time(() => fusion.extractChanged());
           emit({ type: 'mesh', ...update, totalVertices: -1 });

@@ -4,20 +4,18 @@
  * pipeline, records the run folder, and turns pipeline events into API events, frames and mesh
  * blocks.
  */
-import path from 'node:path';
 import type { FrameBundle, MeshBlocksUpdate } from '../../shared/api/binary.js';
 import type { NavEvent, RunStatus, RunSummary } from '../../shared/api/schemas.js';
 import type { VideoFrame } from '../../shared/frames.js';
 import type { TriangleMesh } from '../../shared/mesh.js';
-import { writePly } from '../formats/ply.js';
-import { writeTum } from '../dataset/trajectory.js';
 import type { PipelineEvent, StatsEvent, TrackingState } from '../pipeline/events.js';
+import { buildReport, writeReport, writeTrajectoryAndMesh } from '../pipeline/output-folder.js';
+import { DEFAULT_FUSION_SETTINGS } from '../pipeline/product-stages.js';
 import { runReconstruction } from '../pipeline/reconstruct.js';
 import type { CaseRepository } from './case-repository.js';
 import { RunFolderWriter, poseToArray } from './run-folder.js';
 import type { OpenedSource } from './sources.js';
 import type { RunStages } from './stage-factory.js';
-import { writeFile } from 'node:fs/promises';
 
 export interface RunSinks {
   event(e: NavEvent): void;
@@ -153,13 +151,20 @@ export class LiveRun {
         live: true,
         onDepth: (frame, depth) => this.writer.writeDepth(frame.index, depth),
         onEvent: (e) => this.onPipelineEvent(e),
+        meshUpdateEvery: 5,
         signal,
       });
       await this.writer.flush();
       const folder = this.writer.folder;
-      await writeTum(path.join(folder, 'trajectory.txt'), result.trajectory);
-      if (result.mesh) await writePly(path.join(folder, 'mesh.ply'), result.mesh);
-      await writeFile(path.join(folder, 'report.json'), JSON.stringify(result.report, null, 1));
+      await writeTrajectoryAndMesh(folder, result);
+      await writeReport(
+        folder,
+        buildReport(result, {
+          input: this.source.description,
+          modes: { depth: this.stages.depth.name, poses: this.stages.poses.name },
+          voxelSizeMm: DEFAULT_FUSION_SETTINGS.voxelSize,
+        }),
+      );
       await this.repo.registerResults(this.summary.caseId, this.summary.id, {
         trajectory: result.trajectory,
         mesh: result.mesh,

@@ -93,10 +93,10 @@ export async function evaluateDataset(
   maxDepth: number,
 ): Promise<DepthEvalRow> {
   const ds = await openDataset(root);
-  if (ds.rgbFiles.length === 0 || ds.depthFiles.length === 0) {
-    throw new Error(`${root}: needs rgb/NNNNNN.png frames and depth/ ground truth for depth evaluation`);
+  if (ds.frameCount === null || ds.depthFiles.length === 0) {
+    throw new Error(`${root}: needs RGB frames and depth/ ground truth for depth evaluation`);
   }
-  const n = Math.min(frames, ds.rgbFiles.length);
+  const n = Math.min(frames, ds.frameCount);
   async function* gen(): AsyncGenerator<Frame> {
     for (let i = 0; i < n; i++) yield { rgb: await readDatasetRgb(ds, i), gt: await readDatasetDepth(ds, i) };
   }
