@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "fusion/thread_pool.h"
+#include "core/thread_pool.h"
 #include "fusion/voxel_block.h"
 
 namespace navws::fusion {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "tracking/thread_pool.h"
+#include "core/thread_pool.h"
 
 namespace navws::tracking {
 namespace {
@@ -11,7 +11,7 @@ namespace {
 // Runs fn(y0, y1) over row bands of an image on the shared pool.
 template <typename Fn>
 void ParallelRows(int h, Fn&& fn) {
-  ThreadPool::Shared().ParallelFor(static_cast<size_t>(std::max(h, 0)), 8, [&](size_t, size_t y0, size_t y1) {
+  ThreadPool::shared().parallelChunks(static_cast<size_t>(std::max(h, 0)), 8, [&](size_t, size_t y0, size_t y1) {
     fn(static_cast<int>(y0), static_cast<int>(y1));
   });
 }
@@ -96,10 +96,10 @@ void SelectPoints(PyramidLevel& lv, const PointOptions& opts) {
   const int cell = std::max(1, static_cast<int>(std::floor(std::sqrt(static_cast<double>(w) * h / max_points))));
   lv.points.clear();
   const int cell_rows = (h + cell - 1) / cell;
-  ThreadPool& pool = ThreadPool::Shared();
+  ThreadPool& pool = ThreadPool::shared();
   // One list per chunk of cell rows, joined in order: the selection does not depend on the threads.
-  std::vector<std::vector<KeyPoint>> parts(pool.ChunkCount(static_cast<size_t>(cell_rows), 4));
-  pool.ParallelFor(static_cast<size_t>(cell_rows), 4, [&](size_t chunk, size_t r0, size_t r1) {
+  std::vector<std::vector<KeyPoint>> parts(pool.chunkCount(static_cast<size_t>(cell_rows), 4));
+  pool.parallelChunks(static_cast<size_t>(cell_rows), 4, [&](size_t chunk, size_t r0, size_t r1) {
   std::vector<KeyPoint>& out = parts[chunk];
   for (int cy = static_cast<int>(r0) * cell; cy < static_cast<int>(r1) * cell; cy += cell) {
     for (int cx = 0; cx < w; cx += cell) {
@@ -148,7 +148,7 @@ void NormaliseIllumination(std::vector<float>& grey, const std::vector<uint8_t>&
       cnt[(y + 1) * W + x + 1] = cnt[y * W + x + 1] + rc;
     }
   }
-  ThreadPool::Shared().ParallelFor(static_cast<size_t>(h), 16, [&](size_t, size_t y0, size_t y1) {
+  ThreadPool::shared().parallelChunks(static_cast<size_t>(h), 16, [&](size_t, size_t y0, size_t y1) {
     for (int y = static_cast<int>(y0); y < static_cast<int>(y1); ++y) {
       const int ya = std::max(0, y - r), yb = std::min(h, y + r + 1);
       for (int x = 0; x < w; ++x) {
@@ -171,7 +171,7 @@ FramePyramid::FramePyramid(const uint8_t* rgb, const float* depth, int width, in
   const size_t n = static_cast<size_t>(width) * height;
   std::vector<float> grey(n);
   std::vector<uint8_t> bad_dark(n), bad_spec(n);
-  ThreadPool::Shared().ParallelFor(n, 8192, [&](size_t, size_t begin, size_t end) {
+  ThreadPool::shared().parallelChunks(n, 8192, [&](size_t, size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
       const int r = rgb[3 * i], g = rgb[3 * i + 1], b = rgb[3 * i + 2];
       const float v = 0.299f * r + 0.587f * g + 0.114f * b;

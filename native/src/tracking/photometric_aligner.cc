@@ -4,7 +4,7 @@
 #include <cmath>
 #include <vector>
 
-#include "tracking/thread_pool.h"
+#include "core/thread_pool.h"
 
 namespace navws::tracking {
 namespace {
@@ -176,8 +176,8 @@ Partial ResidualPass(const PyramidLevel& kf, const PyramidLevel& tf, const Rigid
   const bool use_depth = wt.depth_scale > 0 && !tf.dgrad.empty();
   const std::vector<KeyPoint>& pts = kf.points;
   out.Resize(pts.size());
-  ThreadPool& pool = ThreadPool::Shared();
-  std::vector<Partial> parts(pool.ChunkCount(pts.size(), kMinChunk));
+  ThreadPool& pool = ThreadPool::shared();
+  std::vector<Partial> parts(pool.chunkCount(pts.size(), kMinChunk));
   const float r00 = static_cast<float>(pose.r[0]), r01 = static_cast<float>(pose.r[1]),
               r02 = static_cast<float>(pose.r[2]), r10 = static_cast<float>(pose.r[3]),
               r11 = static_cast<float>(pose.r[4]), r12 = static_cast<float>(pose.r[5]),
@@ -189,7 +189,7 @@ Partial ResidualPass(const PyramidLevel& kf, const PyramidLevel& tf, const Rigid
               cy = static_cast<float>(tf.k.cy);
   const int w = tf.width, h = tf.height;
   const float g = static_cast<float>(gain), o = static_cast<float>(bias);
-  pool.ParallelFor(pts.size(), kMinChunk, [&](size_t chunk, size_t begin, size_t end) {
+  pool.parallelChunks(pts.size(), kMinChunk, [&](size_t chunk, size_t begin, size_t end) {
     Partial acc;
     for (size_t i = begin; i < end; ++i) {
       const KeyPoint& p = pts[i];
@@ -300,10 +300,10 @@ Normal Accumulate(const PyramidLevel& kf, const PyramidLevel& tf, const Warp& wp
   const Robust& robust = wt.robust;
   const double ds = wt.depth_scale;
   const std::vector<KeyPoint>& pts = kf.points;
-  ThreadPool& pool = ThreadPool::Shared();
-  std::vector<Normal> parts(pool.ChunkCount(pts.size(), kMinChunk));
+  ThreadPool& pool = ThreadPool::shared();
+  std::vector<Normal> parts(pool.chunkCount(pts.size(), kMinChunk));
   const double fx = tf.k.fx, fy = tf.k.fy;
-  pool.ParallelFor(pts.size(), kMinChunk, [&](size_t chunk, size_t begin, size_t end) {
+  pool.parallelChunks(pts.size(), kMinChunk, [&](size_t chunk, size_t begin, size_t end) {
     Normal acc;
     double j[kMaxParams];
     for (size_t i = begin; i < end; ++i) {

@@ -13,7 +13,7 @@
 #include "core/module_registry.h"
 #include "tracking/frame_pyramid.h"
 #include "tracking/photometric_aligner.h"
-#include "tracking/thread_pool.h"
+#include "core/thread_pool.h"
 
 namespace navws::tracking {
 namespace {
@@ -241,7 +241,7 @@ void InitTracking(Napi::Env env, Napi::Object exports) {
   exports.Set("Frame", FrameWrap::Define(env));
   exports.Set("align", Napi::Function::New(env, AlignJs, "align"));
   exports.Set("consistencyPx", kConsistencyPx);
-  exports.Set("threads", static_cast<double>(ThreadPool::Shared().Size()));
+  exports.Set("threads", static_cast<double>(ThreadPool::shared().size()));
 }
 
 }  // namespace

@@ -1,8 +1,9 @@
-#include "fusion/thread_pool.h"
+#include "core/thread_pool.h"
 
 #include <algorithm>
+#include <cstdlib>
 
-namespace navws::fusion {
+namespace navws {
 
 ThreadPool::ThreadPool(unsigned threads) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
@@ -50,6 +51,32 @@ void ThreadPool::workerLoop(unsigned index) {
   }
 }
 
+ThreadPool& ThreadPool::shared() {
+  static ThreadPool pool([] {
+    unsigned n = std::max(1u, std::thread::hardware_concurrency());
+    if (const char* env = std::getenv("NAVWS_NATIVE_THREADS")) {
+      const long v = std::strtol(env, nullptr, 10);
+      if (v > 0) n = static_cast<unsigned>(v);
+    }
+    return std::min(n, 16u);
+  }());
+  return pool;
+}
+
+size_t ThreadPool::chunkCount(size_t n, size_t minChunk) const {
+  if (n == 0) return 0;
+  minChunk = std::max<size_t>(minChunk, 1);
+  return std::max<size_t>(1, std::min<size_t>(size(), (n + minChunk - 1) / minChunk));
+}
+
+void ThreadPool::parallelChunks(size_t n, size_t minChunk, const std::function<void(size_t, size_t, size_t)>& fn) {
+  const size_t chunks = chunkCount(n, minChunk);
+  if (chunks == 0) return;
+  parallelFor(chunks, 1, [&](size_t c0, size_t c1, unsigned) {
+    for (size_t c = c0; c < c1; ++c) fn(c, n * c / chunks, n * (c + 1) / chunks);
+  });
+}
+
 void ThreadPool::parallelFor(size_t n, size_t grain, const std::function<void(size_t, size_t, unsigned)>& fn) {
   if (n == 0) return;
   grain = std::max<size_t>(1, grain);
@@ -57,6 +84,7 @@ void ThreadPool::parallelFor(size_t n, size_t grain, const std::function<void(si
     fn(0, n, 0);
     return;
   }
+  std::lock_guard<std::mutex> submit(submit_);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     job_ = &fn;
@@ -80,4 +108,4 @@ void ThreadPool::parallelFor(size_t n, size_t grain, const std::function<void(si
   if (error) std::rethrow_exception(error);
 }
 
-}  // namespace navws::fusion
+}  // namespace navws
