@@ -85,3 +85,26 @@ test('reconstruct --depth gt --poses gt fuses the ground truth into the output f
     await rm(out, { recursive: true, force: true });
   }
 });
+
+test('reconstruct on the product path (network depth, photometric tracking, fusion) runs the bundled clip', async () => {
+  const out = await mkdtemp(path.join(tmpdir(), 'navws-product-'));
+  try {
+    const r = navws('reconstruct', sample, '--out', out, '--quiet');
+    assert.equal(r.status, 0, r.stderr);
+    const report = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8'));
+    assert.deepEqual(report.modes, { depth: 'network', poses: 'track' });
+    assert.equal(report.frames.processed, 60);
+    assert.equal(report.executionProvider, 'cpu');
+    const trajectory = await readTum(path.join(out, 'trajectory.txt'));
+    assert.ok(trajectory.length >= 55, `only ${trajectory.length} frames tracked`);
+    // Monocular depth has no absolute scale; after a similarity alignment the path must still match.
+    assert.ok(
+      report.metrics.trajectory.ateSim3.rmse < 5,
+      `ATE Sim(3) ${report.metrics.trajectory.ateSim3.rmse} mm`,
+    );
+    const mesh = await readPly(path.join(out, 'mesh.ply'));
+    assert.ok(mesh.positions.length / 3 > 1000, `only ${mesh.positions.length / 3} vertices`);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+});

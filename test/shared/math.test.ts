@@ -11,7 +11,7 @@ import {
   transformPoint,
 } from '../../src/shared/math/mat4.js';
 import { so3Exp, so3Log } from '../../src/shared/math/so3.js';
-import { type Twist, se3Exp, se3Log } from '../../src/shared/math/se3.js';
+import { type Twist, nearestRigid, se3Exp, se3Log } from '../../src/shared/math/se3.js';
 import { matrixToQuaternion, quaternionToMatrix } from '../../src/shared/math/quaternion.js';
 import { umeyamaAlign } from '../../src/shared/math/umeyama.js';
 import { solveSpd, symmetricEigen } from '../../src/shared/math/linalg.js';
@@ -153,4 +153,15 @@ test('pinhole projection and back-projection are inverse; scaling keeps pixel-ce
   // Halving the image: the centre of the image stays the centre.
   const half = scaleIntrinsics(k, 192, 144);
   close([half.cx, half.cy, half.fx, half.fy], [95.5, 71.5, 150, 155], 1e-12);
+});
+
+test('nearestRigid pulls a drifted pose back onto SE(3) and leaves a rigid one unchanged', () => {
+  const t = se3Exp([3, -1, 40, 0.3, -0.2, 0.1]);
+  close(nearestRigid(t), t, 1e-12);
+  const drifted = Float64Array.from(t);
+  for (const i of [0, 1, 2, 4, 5, 6, 8, 9, 10]) drifted[i]! *= 1 + 3e-5 * ((i % 3) - 1);
+  assert.equal(isRigid(drifted, 1e-6), false);
+  const fixed = nearestRigid(drifted);
+  assert.ok(isRigid(fixed, 1e-9));
+  close(fixed, t, 1e-4);
 });

@@ -11,6 +11,7 @@ import {
   rotationOf,
   translationOf,
 } from './mat4.js';
+import { matrixToQuaternion, quaternionToMatrix } from './quaternion.js';
 import { hat, so3Exp, so3Log } from './so3.js';
 
 export type Twist = [number, number, number, number, number, number];
@@ -93,4 +94,13 @@ export function rotationAngle(t: Mat4): number {
 /** Translation length (mm) of a rigid transform. */
 export function translationLength(t: Mat4): number {
   return Math.hypot(t[3]!, t[7]!, t[11]!);
+}
+
+/**
+ * Projects an almost-rigid transform back onto SE(3) (rotation re-orthonormalised through its unit
+ * quaternion). Poses built by chaining many float32 increments drift off SO(3) by ~1e-5; this keeps them
+ * rigid. Meant for small deviations, not for arbitrary matrices.
+ */
+export function nearestRigid(t: Mat4): Mat4 {
+  return rigidFromRt(quaternionToMatrix(matrixToQuaternion(rotationOf(t))), translationOf(t));
 }

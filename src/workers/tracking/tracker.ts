@@ -15,7 +15,14 @@ import {
   isRigid,
   multiply4,
 } from '../../shared/math/mat4.js';
-import { type Twist, rotationAngle, se3Exp, se3Log, translationLength } from '../../shared/math/se3.js';
+import {
+  type Twist,
+  nearestRigid,
+  rotationAngle,
+  se3Exp,
+  se3Log,
+  translationLength,
+} from '../../shared/math/se3.js';
 import { type AlignOutput, type NativeFrame, type TrackingKernels, loadTrackingKernels } from './kernels.js';
 import type {
   KeyframePolicy,
@@ -275,7 +282,8 @@ export class PhotometricTracker {
       minPoints: 40,
       ...(coarseIterations ? { maxIterationsCoarse: coarseIterations } : {}),
     });
-    return { keyframe: kf, out, pose: multiply4(kf.pose, invertRigid(out.pose)) };
+    // The kernels' float32 pose drifts off SO(3) by ~1e-5 over a sequence; keep the chain rigid.
+    return { keyframe: kf, out, pose: nearestRigid(multiply4(kf.pose, invertRigid(nearestRigid(out.pose)))) };
   }
 
   /** Why an alignment cannot be trusted, or '' when it can. */
