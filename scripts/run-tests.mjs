@@ -34,9 +34,27 @@ if (files.length === 0) {
   console.error('run-tests: no test files found in', targets.join(', '));
   process.exit(1);
 }
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
-  { stdio: 'inherit', cwd: root, env: { ...process.env, NAVWS_ROOT: root } },
-);
-process.exit(result.status ?? 1);
+// Browser end-to-end tests render WebGL in software (SwiftShader); they run after the other suites, one
+// file at a time, so CPU-heavy integration tests (network inference, tracking) do not starve the renderer.
+const e2eDir = path.join(root, 'e2e') + path.sep;
+const groups = [
+  { files: files.filter((f) => !f.startsWith(e2eDir)), concurrency: 2 },
+  { files: files.filter((f) => f.startsWith(e2eDir)), concurrency: 1 },
+].filter((g) => g.files.length > 0);
+let status = 0;
+for (const group of groups) {
+  const result = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-reporter=spec',
+      `--test-concurrency=${group.concurrency}`,
+      ...group.files,
+    ],
+    { stdio: 'inherit', cwd: root, env: { ...process.env, NAVWS_ROOT: root } },
+  );
+  if (result.status !== 0) status = result.status ?? 1;
+}
+process.exit(status);
