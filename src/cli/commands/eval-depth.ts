@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { DepthMetrics } from '../../eval/depth-metrics.js';
 import type { PhantomOptions } from '../../synth/index.js';
 import { DepthClient } from '../../workers/depth/client.js';
@@ -15,7 +14,7 @@ import {
 } from '../../workers/depth/evaluation.js';
 import { defaultModelDir } from '../../workers/depth/manifest.js';
 import { PROVIDER_NAMES, type ProviderRequest } from '../../workers/depth/providers.js';
-import { type CliCommand, UsageError } from '../command.js';
+import { type CliCommand, UsageError, parseCliArgs } from '../command.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const defaultReal = path.resolve(root, '..', 'shared', 'data', 'real', 'opencas-liver');
@@ -99,25 +98,20 @@ export const command: CliCommand = {
   summary: 'depth network accuracy (AbsRel, RMSE, ...) on held-out phantom sequences and the Open-CAS liver',
   usage,
   async run(argv) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: {
-          models: { type: 'string' },
-          provider: { type: 'string', default: 'auto' },
-          dataset: { type: 'string', multiple: true },
-          'no-phantom': { type: 'boolean', default: false },
-          frames: { type: 'string' },
-          real: { type: 'string' },
-          'no-real': { type: 'boolean', default: false },
-          'max-depth': { type: 'string' },
-          json: { type: 'string' },
-        },
-      }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const { values } = parseCliArgs({
+      args: argv,
+      options: {
+        models: { type: 'string' },
+        provider: { type: 'string', default: 'auto' },
+        dataset: { type: 'string', multiple: true },
+        'no-phantom': { type: 'boolean', default: false },
+        frames: { type: 'string' },
+        real: { type: 'string' },
+        'no-real': { type: 'boolean', default: false },
+        'max-depth': { type: 'string' },
+        json: { type: 'string' },
+      },
+    });
     const provider = values.provider as ProviderRequest;
     if (!PROVIDER_NAMES.includes(provider))
       throw new UsageError(`--provider must be one of ${PROVIDER_NAMES.join(', ')}`);

@@ -1,9 +1,8 @@
 /** `navws eval <dataset> <output>`: metrics of a reconstruction against the dataset's ground truth. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { type EvaluationOptions, evaluateReconstruction, formatEvaluation } from '../../eval/evaluate.js';
-import { type CliCommand, UsageError } from '../command.js';
+import { type CliCommand, UsageError, parseCliArgs } from '../command.js';
 
 const usage = `usage: navws eval <dataset> <output> [options]
 
@@ -39,25 +38,20 @@ export const command: CliCommand = {
   summary: 'metrics of a reconstruction (trajectory, tracking, depth, surface) against ground truth',
   usage,
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          json: { type: 'string' },
-          'max-depth': { type: 'string' },
-          'rpe-delta': { type: 'string' },
-          'keyframe-gap': { type: 'string' },
-          'reproj-threshold': { type: 'string' },
-          'surface-threshold': { type: 'string' },
-          'mesh-align': { type: 'string' },
-          help: { type: 'boolean', short: 'h' },
-        },
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const parsed = parseCliArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: 'string' },
+        'max-depth': { type: 'string' },
+        'rpe-delta': { type: 'string' },
+        'keyframe-gap': { type: 'string' },
+        'reproj-threshold': { type: 'string' },
+        'surface-threshold': { type: 'string' },
+        'mesh-align': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
     const { values, positionals } = parsed;
     if (values.help) {
       console.log(usage);

@@ -7,7 +7,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { type PinholeIntrinsics, scaleIntrinsics } from '../../shared/camera.js';
 import { DatasetFrameSource } from '../../engine/capture/dataset-source.js';
 import type { FrameSource } from '../../engine/capture/frame-source.js';
@@ -25,7 +24,7 @@ import {
 import { buildReport, writeReport, writeTrajectoryAndMesh } from '../../engine/pipeline/output-folder.js';
 import { runReconstruction } from '../../engine/pipeline/reconstruct.js';
 import type { DepthStage, FusionStage, PoseStage } from '../../engine/pipeline/stages.js';
-import { type CliCommand, UsageError } from '../command.js';
+import { type CliCommand, UsageError, parseCliArgs } from '../command.js';
 import { evaluateReconstruction } from '../../eval/evaluate.js';
 
 const usage = `usage: navws reconstruct <dataset-folder|video-file> --out DIR [options]
@@ -105,7 +104,7 @@ export const command: CliCommand = {
   summary: 'reconstruct a dataset folder or video: depth -> tracking -> fusion -> mesh',
   usage,
   async run(argv) {
-    const { values, positionals } = parseArgs({
+    const { values, positionals } = parseCliArgs({
       args: argv,
       allowPositionals: true,
       options: {

@@ -1,7 +1,6 @@
 /** `navws synth`: writes a synthetic endoscopy phantom dataset with exact ground truth. */
-import { parseArgs } from 'node:util';
 import { type PhantomOptions, writePhantomDataset } from '../../synth/index.js';
-import { type CliCommand, UsageError } from '../command.js';
+import { type CliCommand, UsageError, parseCliArgs } from '../command.js';
 
 const usage = `usage: navws synth --out DIR [options]
 
@@ -45,37 +44,32 @@ export const command: CliCommand = {
   summary: 'render a synthetic endoscopy phantom dataset with exact depth, poses and mesh',
   usage,
   async run(argv) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: {
-          out: { type: 'string' },
-          seed: { type: 'string' },
-          frames: { type: 'string' },
-          width: { type: 'string' },
-          height: { type: 'string' },
-          focal: { type: 'string' },
-          fps: { type: 'string' },
-          speed: { type: 'string' },
-          hard: { type: 'boolean' },
-          'motion-blur': { type: 'string' },
-          smoke: { type: 'string' },
-          gain: { type: 'string' },
-          noise: { type: 'string' },
-          'fov-mask': { type: 'boolean' },
-          'depth-scale': { type: 'string' },
-          'mesh-spacing': { type: 'string' },
-          force: { type: 'boolean' },
-          video: { type: 'boolean' },
-          quiet: { type: 'boolean' },
-          help: { type: 'boolean', short: 'h' },
-        },
-        allowPositionals: false,
-      }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const { values } = parseCliArgs({
+      args: argv,
+      options: {
+        out: { type: 'string' },
+        seed: { type: 'string' },
+        frames: { type: 'string' },
+        width: { type: 'string' },
+        height: { type: 'string' },
+        focal: { type: 'string' },
+        fps: { type: 'string' },
+        speed: { type: 'string' },
+        hard: { type: 'boolean' },
+        'motion-blur': { type: 'string' },
+        smoke: { type: 'string' },
+        gain: { type: 'string' },
+        noise: { type: 'string' },
+        'fov-mask': { type: 'boolean' },
+        'depth-scale': { type: 'string' },
+        'mesh-spacing': { type: 'string' },
+        force: { type: 'boolean' },
+        video: { type: 'boolean' },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: false,
+    });
     if (values.help) {
       console.log(usage);
       return 0;

@@ -2,6 +2,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { NavApi } from '../../shared/api/nav-api.js';
 import type { CameraInfo, CaseSummary, RunStatus, SourceInfo, SourceSpec } from '../../shared/api/schemas.js';
+import { DepthOverlayControls } from '../components/DepthOverlayControls.js';
 import { SceneView, type SceneHandle } from '../components/SceneView.js';
 import { VideoDepthView, type VideoDepthHandle } from '../components/VideoDepthView.js';
 import { useKeys } from '../lib/use-keys.js';
@@ -132,27 +133,13 @@ export function LiveView({ api, active, currentCase, run, onError }: Props) {
           <kbd>X</kbd> Stop
         </button>
         <span className="sep" />
-        <button
-          type="button"
-          aria-pressed={overlay}
-          onClick={() => setOverlay(!overlay)}
-          data-testid="toggle-overlay"
-        >
-          <kbd>D</kbd> Depth
-        </button>
-        <label className="slider">
-          Opacity
-          <input
-            type="range"
-            min={0}
-            max={1}
-            step={0.05}
-            value={opacity}
-            onChange={(e) => setOpacity(Number(e.target.value))}
-            aria-label="Depth overlay opacity"
-            data-testid="overlay-opacity"
-          />
-        </label>
+        <DepthOverlayControls
+          overlay={overlay}
+          setOverlay={setOverlay}
+          opacity={opacity}
+          setOpacity={setOpacity}
+          testIds
+        />
         <button
           type="button"
           aria-pressed={follow}

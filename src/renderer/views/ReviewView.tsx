@@ -6,6 +6,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { FrameBundle } from '../../shared/api/binary.js';
 import type { NavApi } from '../../shared/api/nav-api.js';
 import type { Annotation, CaseDetail, Measurement, TimedPose } from '../../shared/api/schemas.js';
+import { DepthOverlayControls } from '../components/DepthOverlayControls.js';
 import { SceneView, type SceneHandle, type Vec3 } from '../components/SceneView.js';
 import { VideoDepthView, type VideoDepthHandle } from '../components/VideoDepthView.js';
 import { useKeys } from '../lib/use-keys.js';
@@ -226,21 +227,12 @@ export function ReviewView({ api, active, detail, onChanged, onError }: Props) {
             ))}
           </select>
         </label>
-        <button type="button" aria-pressed={overlay} onClick={() => setOverlay(!overlay)}>
-          <kbd>D</kbd> Depth
-        </button>
-        <label className="slider">
-          Opacity
-          <input
-            type="range"
-            min={0}
-            max={1}
-            step={0.05}
-            value={opacity}
-            onChange={(e) => setOpacity(Number(e.target.value))}
-            aria-label="Depth overlay opacity"
-          />
-        </label>
+        <DepthOverlayControls
+          overlay={overlay}
+          setOverlay={setOverlay}
+          opacity={opacity}
+          setOpacity={setOpacity}
+        />
         <button
           type="button"
           aria-pressed={measuring}
