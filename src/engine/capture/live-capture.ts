@@ -25,7 +25,7 @@ import { type FfmpegExit, FfmpegProcess } from './ffmpeg-process.js';
 import { type FrameSize, validateFrameSize } from './frame-source.js';
 import { type VideoStreamInfo, parseInputBanner } from './probe.js';
 import { RawFrameAssembler, parseShowinfoLine } from './raw-frames.js';
-import { passthroughTiming } from './video-file-source.js';
+import { passthroughTiming, rawvideoOutputArgs } from './video-file-source.js';
 
 /** Milliseconds since the Unix epoch from the monotonic clock (never jumps with NTP adjustments). */
 export function monotonicWallMs(): number {
@@ -246,7 +246,6 @@ export class LiveCapture extends EventEmitter<CaptureEvents> {
     const binary = await getFfmpeg();
     const recording = options.recording ?? null;
     const fpsHint = source.kind === 'device' ? (source.fps ?? null) : null;
-    const { width, height } = options.processingSize;
     const args = [
       '-hide_banner',
       '-nostats',
@@ -255,16 +254,7 @@ export class LiveCapture extends EventEmitter<CaptureEvents> {
       ...(await inputArgs(options.source)),
       // Processing output first: ffmpeg serves outputs in order, so the pipeline's copy of a frame
       // leaves before the recording encoder spends time on it.
-      '-map',
-      '0:v:0',
-      '-vf',
-      `scale=${width}:${height}:flags=area,showinfo`,
-      ...passthroughTiming(binary),
-      '-f',
-      'rawvideo',
-      '-pix_fmt',
-      'rgb24',
-      'pipe:1',
+      ...rawvideoOutputArgs(binary, options.processingSize, 'area'),
       ...(recording
         ? [
             ...recordingOutputArgs(binary, recording, deliversCompressed(source), fpsHint),

@@ -29,7 +29,10 @@ export interface VideoFileOptions {
   tolerateErrors?: boolean;
 }
 
-/** The ffmpeg output options that turn the first video stream into rgb24 frames with showinfo lines. */
+/**
+ * The ffmpeg output options that turn the first video stream into rgb24 frames with showinfo lines.
+ * `scaleFlags` is swscale's flag string as given (e.g. 'area' for live, 'area+accurate_rnd' for review).
+ */
 export function rawvideoOutputArgs(
   binary: FfmpegBinary,
   size: FrameSize,
@@ -41,8 +44,15 @@ export function rawvideoOutputArgs(
     '-map',
     `${inputIndex}:v:0`,
     '-vf',
-    `scale=${size.width}:${size.height}:flags=${scaleFlags}+accurate_rnd+full_chroma_int,showinfo`,
+    `scale=${size.width}:${size.height}:flags=${scaleFlags},showinfo`,
     ...passthroughTiming(binary),
+    // The rawvideo encoder is frame-threaded in ffmpeg 5.x: with the default thread count each frame
+    // left the pipe only when the next one arrived (one frame interval of latency). It is a copy, so
+    // one thread costs nothing.
+    '-threads',
+    '1',
+    '-flush_packets',
+    '1',
     '-f',
     'rawvideo',
     '-pix_fmt',
@@ -123,7 +133,11 @@ export class VideoFileFrameSource implements FrameSource {
       '-sn',
       '-dn',
       ...(range.maxFrames !== undefined ? ['-frames:v', String(range.maxFrames)] : []),
-      ...rawvideoOutputArgs(this.binary, { width, height }, this.options.scaleFlags ?? 'area'),
+      ...rawvideoOutputArgs(
+        this.binary,
+        { width, height },
+        `${this.options.scaleFlags ?? 'area'}+accurate_rnd+full_chroma_int`,
+      ),
     ];
     yield* readRawvideo({
       args,
