@@ -33,6 +33,7 @@ import {
   toBabylonPoint,
   toBabylonPositions,
 } from '../lib/coords.js';
+import { frameClock } from '../lib/frame-clock.js';
 import { uiPerf } from '../lib/perf.js';
 
 // scene.pick() is installed by this registration; the bundler would drop a bare side-effect import
@@ -68,6 +69,12 @@ const FRUSTUM_COLOR = new Color3(1, 0.85, 0.2);
 const FRUSTUM_DEPTH_MM = 12;
 /** 3D redraws for streamed data: 15 Hz reads as smooth for a growing surface and a moving frustum. */
 const DATA_RENDER_INTERVAL_MS = 66;
+/** Frames arrive on a 33 ms grid: a render due a few ms early goes with the frame at hand. */
+const RENDER_SLACK_MS = 8;
+/** Video paint latency (mean of the last 30 frames) above which the 3D view gives up resolution. */
+const LATE_VIDEO_MS = 33;
+const ON_TIME_VIDEO_MS = 20;
+const MAX_SCALING = 2;
 
 class SceneController {
   readonly engine: Engine;
@@ -89,6 +96,7 @@ class SceneController {
   private dirty = true;
   private lastRender = 0;
   private lastAdapt = 0;
+  private readonly unregister: () => void;
   private interactingUntil = 0;
   private get interacting(): boolean {
     return performance.now() < this.interactingUntil;
@@ -146,38 +154,55 @@ class SceneController {
     // A lost WebGL context (GPU reset, a starved software GPU) comes back empty: draw again once
     // Babylon has restored it, since this view only draws when something changed.
     this.engine.onContextRestoredObservable.add(() => this.touch(500));
-    this.engine.runRenderLoop(() => {
-      const now = performance.now();
-      if (!this.dirty && now >= this.activeUntil) return;
-      // Streamed data redraws at most every DATA_RENDER_INTERVAL_MS so the video keeps its 30 fps on a
-      // slow GPU; the user's own camera moves redraw at the display rate.
-      if (!this.interacting && now - this.lastRender < DATA_RENDER_INTERVAL_MS) return;
-      if (this.trajectoryDirty) this.rebuildTrajectory();
-      this.lastRender = now;
-      this.dirty = false;
-      this.scene.render();
-      uiPerf.work('scene', performance.now() - now);
-      this.adaptResolution(now);
-    });
+    this.unregister = frameClock.add(this.painter);
+    frameClock.request(this.painter);
   }
 
   /**
-   * Dynamic resolution: when the display rate falls (a slow or software GPU), render the 3D view at
-   * fewer pixels rather than let the whole window, video included, stutter; restore when it recovers.
+   * Draws on the shared frame clock, in the same animation frame as the video. Streamed data redraws
+   * at most every DATA_RENDER_INTERVAL_MS so the video keeps its 30 fps on a slow GPU; the user's own
+   * camera moves (and their inertia) redraw at the display rate.
+   */
+  private readonly painter = (now: number): void => {
+    if (!this.dirty && now >= this.activeUntil) return;
+    if (!this.interacting && now - this.lastRender < DATA_RENDER_INTERVAL_MS - RENDER_SLACK_MS) {
+      frameClock.request(this.painter);
+      return;
+    }
+    if (this.trajectoryDirty) this.rebuildTrajectory();
+    this.lastRender = now;
+    this.dirty = false;
+    const began = performance.now();
+    this.engine.beginFrame();
+    this.scene.render();
+    this.engine.endFrame();
+    uiPerf.work('scene', performance.now() - began);
+    this.adaptResolution(now);
+    if (now < this.activeUntil) frameClock.request(this.painter);
+  };
+
+  /**
+   * Dynamic resolution: when video frames reach the screen late (a slow or software GPU), render the
+   * 3D view at fewer pixels rather than let the video, the surgeon's primary view, fall behind;
+   * restore the resolution when it recovers.
    */
   private adaptResolution(now: number): void {
     if (now - this.lastAdapt < 1000) return;
     this.lastAdapt = now;
-    const fps = this.engine.getFps();
+    const latency = uiPerf.recentLatency();
+    if (latency === null) return;
     const level = this.engine.getHardwareScalingLevel();
-    if (fps < 40 && level < 2) this.engine.setHardwareScalingLevel(Math.min(2, level + 0.5));
-    else if (fps > 55 && level > 1) this.engine.setHardwareScalingLevel(Math.max(1, level - 0.5));
+    if (latency > LATE_VIDEO_MS && level < MAX_SCALING)
+      this.engine.setHardwareScalingLevel(Math.min(MAX_SCALING, level + 0.5));
+    else if (latency < ON_TIME_VIDEO_MS && level > 1)
+      this.engine.setHardwareScalingLevel(Math.max(1, level - 0.5));
   }
 
   /** Something changed: render once more, and keep rendering for `ms` (camera inertia after input). */
   touch(ms = 0): void {
     this.dirty = true;
     this.activeUntil = Math.max(this.activeUntil, performance.now() + ms);
+    frameClock.request(this.painter);
   }
 
   applyMesh(update: MeshBlocksUpdate): void {
@@ -466,7 +491,7 @@ class SceneController {
   }
 
   dispose(): void {
-    this.engine.stopRenderLoop();
+    this.unregister();
     this.scene.dispose();
     this.engine.dispose();
   }

@@ -7,6 +7,7 @@
 import { useEffect, useImperativeHandle, useRef, useState, type Ref } from 'react';
 import type { FrameBundle } from '../../shared/api/binary.js';
 import { type DepthRange, composeFrame, robustDepthRange, smoothRange } from '../lib/paint.js';
+import { frameClock } from '../lib/frame-clock.js';
 import { uiPerf } from '../lib/perf.js';
 import { turboCss } from '../lib/turbo.js';
 
@@ -28,7 +29,6 @@ export function VideoDepthView({ ref, overlay, opacity, label, smooth }: Props) 
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const pending = useRef<FrameBundle | null>(null);
   const shown = useRef<FrameBundle | null>(null);
-  const raf = useRef<number | null>(null);
   const image = useRef<ImageData | null>(null);
   const range = useRef<DepthRange | null>(null);
   const blend = useRef(overlay ? opacity : 0);
@@ -38,7 +38,6 @@ export function VideoDepthView({ ref, overlay, opacity, label, smooth }: Props) 
   const lastLegendUpdate = useRef(0);
 
   const paint = (): void => {
-    raf.current = null;
     const fresh = pending.current;
     pending.current = null;
     const frame = fresh ?? shown.current;
@@ -76,9 +75,11 @@ export function VideoDepthView({ ref, overlay, opacity, label, smooth }: Props) 
     }
   };
 
-  const schedule = (): void => {
-    raf.current ??= requestAnimationFrame(paint);
-  };
+  // The clock calls a stable function; it paints with this render's props.
+  const paintRef = useRef(paint);
+  paintRef.current = paint;
+  const painter = useRef(() => paintRef.current());
+  const schedule = (): void => frameClock.request(painter.current);
 
   useImperativeHandle(ref, () => ({
     show(frame) {
@@ -97,15 +98,10 @@ export function VideoDepthView({ ref, overlay, opacity, label, smooth }: Props) 
     },
   }));
 
+  useEffect(() => frameClock.add(painter.current), []);
+
   // Overlay toggle and opacity re-blend the frame on screen.
   useEffect(schedule, [overlay, opacity]);
-
-  useEffect(
-    () => () => {
-      if (raf.current !== null) cancelAnimationFrame(raf.current);
-    },
-    [],
-  );
 
   const ticks = legend
     ? [0, 0.25, 0.5, 0.75, 1].map((x) => legend.nearMm + x * (legend.farMm - legend.nearMm))
