@@ -1,9 +1,41 @@
 #include "core/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace navws {
+
+namespace {
+
+constexpr auto kSpinMicros = std::chrono::microseconds(100);
+
+inline void cpuRelax() {
+#if defined(__SSE2__)
+  _mm_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+// Spins until done() or kSpinMicros have passed; returns done().
+template <typename Done>
+bool spinUntil(Done done) {
+  const auto until = std::chrono::steady_clock::now() + kSpinMicros;
+  for (;;) {
+    for (int i = 0; i < 32; ++i) {
+      if (done()) return true;
+      cpuRelax();
+    }
+    if (std::chrono::steady_clock::now() >= until) return done();
+  }
+}
+
+}  // namespace
 
 ThreadPool::ThreadPool(unsigned threads) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
@@ -37,6 +69,9 @@ void ThreadPool::runChunks(unsigned worker) {
 void ThreadPool::workerLoop(unsigned index) {
   uint64_t seen = 0;
   for (;;) {
+    spinUntil([&] {
+      return stop_.load(std::memory_order_relaxed) || generation_.load(std::memory_order_acquire) != seen;
+    });
     {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
@@ -97,6 +132,7 @@ void ThreadPool::parallelFor(size_t n, size_t grain, const std::function<void(si
   }
   wake_.notify_all();
   runChunks(0);
+  spinUntil([&] { return busy_.load(std::memory_order_acquire) == 0; });
   std::exception_ptr error;
   {
     std::unique_lock<std::mutex> lock(mutex_);

@@ -1,6 +1,9 @@
 // The one thread pool of the native kernels (fusion and tracking). Workers live for the process (or the
 // owning object) and wait on a condition variable between jobs, because spawning threads per call would
 // cost more than the work on small images and pyramid levels. The calling thread always takes part.
+// A kernel runs several short parallel phases back to back (fusion: pixel weights, block discovery,
+// voxel updates; each well under a millisecond), and waking a sleeping thread costs tens of
+// microseconds, so workers and the waiting caller spin for a short while (kSpinMicros) before sleeping.
 #pragma once
 
 #include <atomic>
@@ -53,9 +56,10 @@ class ThreadPool {
   size_t jobSize_ = 0;
   size_t grain_ = 1;
   std::atomic<size_t> next_{0};
-  unsigned busy_ = 0;
-  uint64_t generation_ = 0;
-  bool stop_ = false;
+  // Written under mutex_; atomic so the spin phase can watch them without the lock.
+  std::atomic<unsigned> busy_{0};
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> stop_{false};
   std::exception_ptr error_;
 };
 

@@ -152,6 +152,11 @@ class VolumeWrap : public Napi::ObjectWrap<VolumeWrap> {
     r.Set("touchedBlocks", s.touchedBlocks);
     r.Set("newBlocks", s.newBlocks);
     r.Set("refusedBlocks", s.refusedBlocks);
+    Napi::Object phases = Napi::Object::New(env);
+    phases.Set("prepareMs", s.prepareMs);
+    phases.Set("allocateMs", s.allocateMs);
+    phases.Set("updateMs", s.updateMs);
+    r.Set("phases", phases);
     r.Set("totalBlocks", s.totalBlocks);
     r.Set("memoryBytes", static_cast<double>(volume_->memoryBytes()));
     r.Set("volumeBytes", static_cast<double>(volume_->volumeBytes()));

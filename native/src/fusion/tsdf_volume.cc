@@ -2,9 +2,11 @@
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#include <xmmintrin.h>
 #endif
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <sstream>
 
@@ -92,192 +94,303 @@ void TsdfVolume::prepareRays(const Intrinsics& k) {
       const double xn = (u - k.cx) / k.fx, yn = (v - k.cy) / k.fy;
       rayScale_[static_cast<size_t>(v) * k.width + u] = static_cast<float>(std::sqrt(1 + xn * xn + yn * yn));
     }
+  rayScaleMax_ = *std::max_element(rayScale_.begin(), rayScale_.end());
   rayScaleFor_ = k;
 }
 
-uint32_t TsdfVolume::preparePixels(const FrameInput& f) {
+// View-angle weight near invalid pixels and image borders: surface tangents from one-sided differences
+// where a neighbour is missing (central where both exist); kMinAngleWeight when no tangent exists.
+float TsdfVolume::fallbackAngleWeight(const FrameInput& f, int u, int v) const {
+  const int w = f.k.width, h = f.k.height;
+  const float minD = params_.minDepth, maxD = params_.maxDepth;
+  const float* depth = f.depth;
+  const float* xs = colXn_.data();
+  auto valid = [&](int uu, int vv) {
+    const float d = depth[static_cast<size_t>(vv) * w + uu];
+    return d >= minD && d <= maxD;
+  };
+  const size_t i = static_cast<size_t>(v) * w + u;
+  const float yn = rowYn_[v];
+  const bool l = u > 0 && valid(u - 1, v), r = u + 1 < w && valid(u + 1, v);
+  const bool t = v > 0 && valid(u, v - 1), bt = v + 1 < h && valid(u, v + 1);
+  float cosine = 0;
+  if ((l || r) && (t || bt)) {
+    const int ur = r ? u + 1 : u, ul = l ? u - 1 : u, vb = bt ? v + 1 : v, vt = t ? v - 1 : v;
+    const float dr = depth[i - u + ur], dl = depth[i - u + ul];
+    const float db = depth[static_cast<size_t>(vb) * w + u], dt = depth[static_cast<size_t>(vt) * w + u];
+    const float tx[3] = {xs[ur] * dr - xs[ul] * dl, yn * (dr - dl), dr - dl};
+    const float ty[3] = {xs[u] * (db - dt), rowYn_[vb] * db - rowYn_[vt] * dt, db - dt};
+    const float n[3] = {tx[1] * ty[2] - tx[2] * ty[1], tx[2] * ty[0] - tx[0] * ty[2], tx[0] * ty[1] - tx[1] * ty[0]};
+    const float nn = std::sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
+    if (nn > 0) cosine = std::abs(n[0] * xs[u] + n[1] * yn + n[2]) / (nn * rayScale_[i]);
+  }
+  return std::max(std::min(cosine, 1.0f), kMinAngleWeight);
+}
+
+namespace {
+
+// Largest depth inside [minD, maxD] (0 if none). It sets how densely the pixel pass samples the
+// truncation band for blocks, so it is known before that pass.
+float maxDepthInRange(const float* depth, size_t n, float minD, float maxD) {
+  float m = 0;
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128 lo = _mm_set1_ps(minD), hi = _mm_set1_ps(maxD);
+  __m128 m4 = _mm_setzero_ps();
+  for (; i + 4 <= n; i += 4) {
+    const __m128 d = _mm_loadu_ps(depth + i);
+    const __m128 ok = _mm_and_ps(_mm_cmpge_ps(d, lo), _mm_cmple_ps(d, hi));  // false for NaN
+    m4 = _mm_max_ps(m4, _mm_and_ps(ok, d));
+  }
+  alignas(16) float lanes[4];
+  _mm_store_ps(lanes, m4);
+  m = std::max(std::max(lanes[0], lanes[1]), std::max(lanes[2], lanes[3]));
+#endif
+  for (; i < n; ++i) {
+    const float d = depth[i];
+    if (d >= minD && d <= maxD && d > m) m = d;
+  }
+  return m;
+}
+
+}  // namespace
+
+// Where a frame's truncation band can touch blocks, worked out once per frame: the world-to-block
+// mapping of the camera rays, how densely pixels and the band are sampled, and the frustum box that
+// marks blocks.
+struct TsdfVolume::BandPlan {
+  // Block coordinates along a pixel ray: p(z) = o + z * (R * (xn, yn, 1)); z is depth on the optical axis.
+  float R[9], o[3];
+  float limit, margin;
+  int samples = 0, stride = 1;
+  bool useBox = false;
+  int32_t boxLo[3] = {0, 0, 0}, boxDim[3] = {1, 1, 1};
+  // Hash-set fallback when the frustum box would be too large: per-thread keys and recent-key filters.
+  std::vector<std::vector<uint64_t>> keys, recent;
+};
+
+TsdfVolume::BandPlan TsdfVolume::planBand(const FrameInput& f, float frameMaxDepth) {
+  const Intrinsics& k = f.k;
+  const double* T = f.pose.m;
+  const float vs = params_.voxelSize, trunc = params_.truncation;
+  const float blockSize = vs * kBlockDim;
+  BandPlan plan;
+  // Samples along the truncation band of each ray, at most half a block apart.
+  plan.samples =
+      std::min(kMaxBandSamples, std::max(2, static_cast<int>(std::ceil(2 * trunc / (0.5f * blockSize))) + 1));
+  // Block coordinates directly: block(p) = floor((p / vs + 0.5) / 8), since floor(floor(a) / 8) = floor(a / 8).
+  const float toBlock = 1.0f / blockSize, half = 0.5f / kBlockDim;
+  for (int r = 0; r < 3; ++r) {
+    for (int c = 0; c < 3; ++c) plan.R[3 * r + c] = static_cast<float>(T[4 * r + c] * toBlock);
+    plan.o[r] = static_cast<float>(T[4 * r + 3] * toBlock) + half;
+  }
+  plan.limit = static_cast<float>(kCoordLimit - 2);
+  // Pixels are sampled `stride` apart, chosen so that neighbouring samples on the surface are at most two
+  // voxels apart at the frame's largest depth; each surface sample then marks every block within
+  // one voxel plus half the sample spacing of it, so no block a mesh cube needs is skipped.
+  const double footprint = frameMaxDepth / std::min(k.fx, k.fy);  // mm per pixel at the largest depth
+  plan.stride = std::clamp(static_cast<int>(2.0 * vs / std::max(footprint, 1e-9)), 1, 8);
+  plan.margin = static_cast<float>((vs + 0.5 * plan.stride * footprint) / blockSize);  // in blocks
+  // Every block a sample can mark lies in the box around the view frustum up to the frame's largest
+  // depth plus the band (and the margin): a byte per block of that box marks it, which is cheaper than
+  // hashing keys and sorting them. A frustum too large for a small box (far depth, tiny voxels) falls
+  // back to a hash set.
+  const float far = frameMaxDepth + trunc * rayScaleMax_;
+  float lo[3] = {plan.o[0], plan.o[1], plan.o[2]}, hi[3] = {plan.o[0], plan.o[1], plan.o[2]};
+  for (const float xn : {colXn_.front(), colXn_.back()})
+    for (const float yn : {rowYn_.front(), rowYn_.back()})
+      for (int c = 0; c < 3; ++c) {
+        const float p = plan.o[c] + far * (plan.R[3 * c] * xn + plan.R[3 * c + 1] * yn + plan.R[3 * c + 2]);
+        lo[c] = std::min(lo[c], p);
+        hi[c] = std::max(hi[c], p);
+      }
+  double cells = 1;
+  for (int c = 0; c < 3; ++c) {
+    const float l = std::max(lo[c] - plan.margin - 1, -plan.limit);
+    const float h = std::min(hi[c] + plan.margin + 1, plan.limit);
+    plan.boxLo[c] = static_cast<int32_t>(std::floor(l));
+    plan.boxDim[c] = std::max(1, static_cast<int32_t>(std::floor(h)) - plan.boxLo[c] + 1);
+    cells *= plan.boxDim[c];
+  }
+  constexpr double kMaxBoxCells = 1 << 22;
+  plan.useBox = cells <= kMaxBoxCells;
+  if (plan.useBox) {
+    const size_t n = static_cast<size_t>(cells);
+    if (touchedBox_.size() < n) touchedBox_ = std::vector<std::atomic<uint8_t>>(n);
+    for (size_t i = 0; i < n; ++i) touchedBox_[i].store(0, std::memory_order_relaxed);
+  } else {
+    plan.keys.resize(pool_.size());
+    plan.recent.assign(pool_.size(), std::vector<uint64_t>(4096, ~0ull));
+  }
+  return plan;
+}
+
+void TsdfVolume::markBandBlocks(BandPlan& plan, const FrameInput& f, int v, unsigned worker) {
+  const int w = f.k.width;
+  const float R[9] = {plan.R[0], plan.R[1], plan.R[2], plan.R[3], plan.R[4], plan.R[5], plan.R[6], plan.R[7], plan.R[8]};
+  const float o[3] = {plan.o[0], plan.o[1], plan.o[2]};
+  const float limit = plan.limit, margin = plan.margin, trunc = params_.truncation;
+  const int samples = plan.samples;
+  // Locals, not plan fields: a byte store may alias anything, and would make the compiler reload them.
+  const bool useBox = plan.useBox;
+  const int32_t lo0 = plan.boxLo[0], lo1 = plan.boxLo[1], lo2 = plan.boxLo[2];
+  const size_t dim1 = static_cast<size_t>(plan.boxDim[1]), dim2 = static_cast<size_t>(plan.boxDim[2]);
+  std::atomic<uint8_t>* const box = touchedBox_.data();
+  auto mark = [&](int32_t bx, int32_t by, int32_t bz) {
+    if (useBox) {
+      std::atomic<uint8_t>& cell = box[(static_cast<size_t>(bx - lo0) * dim1 + static_cast<size_t>(by - lo1)) * dim2 +
+                                       static_cast<size_t>(bz - lo2)];
+      // Read first: most marks repeat, and a store to a line the other core holds would move it.
+      if (!cell.load(std::memory_order_relaxed)) cell.store(1, std::memory_order_relaxed);
+      return;
+    }
+    const uint64_t key = packCoord({bx, by, bz});
+    std::vector<uint64_t>& recent = plan.recent[worker];
+    const size_t slot = (key * 0x9E3779B97F4A7C15ull) >> 52;  // top 12 bits
+    if (recent[slot] == key) return;
+    recent[slot] = key;
+    plan.keys[worker].push_back(key);
+  };
+  const float yn = rowYn_[v];
+  const float ry[3] = {R[1] * yn + R[2], R[4] * yn + R[5], R[7] * yn + R[8]};
+  const size_t rowStart = static_cast<size_t>(v) * w;
+  const PixelRecord* row = &pixels_[rowStart];
+  for (int u = 0; u < w; u += plan.stride) {
+    const PixelRecord& rec = row[u];
+    if (!(rec.weight > 0)) continue;
+    const float xn = colXn_[u];
+    const float a[3] = {R[0] * xn + ry[0], R[3] * xn + ry[1], R[6] * xn + ry[2]};
+    const float dz = trunc / rayScale_[rowStart + u];
+    const float z0 = rec.depth - dz, step = 2 * dz / static_cast<float>(samples - 1);
+    for (int j = 0; j < samples; ++j) {
+      const float z = z0 + step * static_cast<float>(j);
+      if (z <= 0) continue;
+      const float p[3] = {o[0] + z * a[0], o[1] + z * a[1], o[2] + z * a[2]};
+      if (!(std::abs(p[0]) < limit && std::abs(p[1]) < limit && std::abs(p[2]) < limit)) continue;
+      mark(static_cast<int32_t>(std::floor(p[0])), static_cast<int32_t>(std::floor(p[1])),
+           static_cast<int32_t>(std::floor(p[2])));
+    }
+    // The surface point itself also marks the blocks within `margin` of it: the corners of the cubes
+    // around the surface must all exist, also where the band of this pixel ends (silhouettes, image
+    // borders) and the free-space corner lies in a block no band sample reaches.
+    const float ps[3] = {o[0] + rec.depth * a[0], o[1] + rec.depth * a[1], o[2] + rec.depth * a[2]};
+    if (!(std::abs(ps[0]) < limit && std::abs(ps[1]) < limit && std::abs(ps[2]) < limit)) continue;
+    int lo[3], hi[3];
+    for (int c = 0; c < 3; ++c) {
+      lo[c] = static_cast<int>(std::floor(ps[c] - margin));
+      hi[c] = static_cast<int>(std::floor(ps[c] + margin));
+    }
+    if (lo[0] == hi[0] && lo[1] == hi[1] && lo[2] == hi[2]) continue;  // marked above
+    for (int bz = lo[2]; bz <= hi[2]; ++bz)
+      for (int by = lo[1]; by <= hi[1]; ++by)
+        for (int bx = lo[0]; bx <= hi[0]; ++bx) mark(bx, by, bz);
+  }
+}
+
+void TsdfVolume::gatherBandBlocks(BandPlan& plan, std::vector<uint64_t>& keys) const {
+  keys.clear();
+  if (plan.useBox) {
+    // x-major scan: keys come out sorted, as packCoord orders them.
+    size_t cell = 0;
+    for (int32_t x = 0; x < plan.boxDim[0]; ++x)
+      for (int32_t y = 0; y < plan.boxDim[1]; ++y)
+        for (int32_t z = 0; z < plan.boxDim[2]; ++z, ++cell)
+          if (touchedBox_[cell].load(std::memory_order_relaxed))
+            keys.push_back(packCoord({plan.boxLo[0] + x, plan.boxLo[1] + y, plan.boxLo[2] + z}));
+    return;
+  }
+  for (auto& v : plan.keys) keys.insert(keys.end(), v.begin(), v.end());
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+}
+
+uint32_t TsdfVolume::preparePixelsAndBand(const FrameInput& f, std::vector<uint64_t>& keys) {
   const Intrinsics& k = f.k;
   const int w = k.width, h = k.height;
   pixels_.resize(static_cast<size_t>(w) * h);
   const float minD = params_.minDepth, maxD = params_.maxDepth;
   const float* depth = f.depth;
   const float* xs = colXn_.data();
-  auto valid = [&](int u, int v) {
-    const float d = depth[static_cast<size_t>(v) * w + u];
-    return d >= minD && d <= maxD;
-  };
+  // Split in two so the workers wake (and then spin) while this short pass runs, not during the next.
+  float halves[2] = {0, 0};
+  const size_t n = pixels_.size();
+  pool_.parallelFor(2, 1, [&](size_t c0, size_t c1, unsigned) {
+    for (size_t c = c0; c < c1; ++c) halves[c] = maxDepthInRange(depth + c * (n / 2), c == 0 ? n / 2 : n - n / 2, minD, maxD);
+  });
+  BandPlan plan = planBand(f, std::max(halves[0], halves[1]));
   std::vector<uint32_t> counts(pool_.size(), 0);
-  std::vector<float> maxDepths(pool_.size(), 0.0f);
+  const float* conf = f.confidence;
+  const bool angle = params_.angleWeighting;
+  // One pass: a worker marks the band's blocks from the rows it has just weighted, while their records
+  // are in its own cache.
   pool_.parallelFor(static_cast<size_t>(h), 8, [&](size_t y0, size_t y1, unsigned worker) {
     uint32_t count = 0;
-    float maxDepth = 0;
-    std::vector<float> centralCos(static_cast<size_t>(w), 0.0f);
+    // Per row: the view-angle weight where the four neighbours are valid (central differences), else -1,
+    // asking for the one-sided fallback. The loop is branch-free with one float store, so it vectorises.
+    std::vector<float> angleWeight(static_cast<size_t>(w), -1.0f);
     for (size_t vv = y0; vv < y1; ++vv) {
       const int v = static_cast<int>(vv);
       const float yn = rowYn_[v];
-      const float* dRow = depth + static_cast<size_t>(v) * w;
+      const size_t rowStart = static_cast<size_t>(v) * w;
+      const float* dRow = depth + rowStart;
+      const float* rs = &rayScale_[rowStart];
       const bool interiorRow = v > 0 && v + 1 < h;
-      if (params_.angleWeighting && interiorRow) {
-        // View-angle cosine from central differences for the whole row, branch-free so it vectorises;
-        // used below wherever the four neighbours are valid (the common case).
+      if (angle && interiorRow) {
         const float* dUp = dRow - w;
         const float* dDn = dRow + w;
         const float yUp = rowYn_[v - 1], yDn = rowYn_[v + 1];
-        const float* rs = &rayScale_[static_cast<size_t>(v) * w];
         for (int u = 1; u + 1 < w; ++u) {
           const float dl = dRow[u - 1], dr = dRow[u + 1], dt = dUp[u], db = dDn[u];
           const float tx0 = xs[u + 1] * dr - xs[u - 1] * dl, tx1 = yn * (dr - dl), tx2 = dr - dl;
           const float ty0 = xs[u] * (db - dt), ty1 = yDn * db - yUp * dt, ty2 = db - dt;
           const float n0 = tx1 * ty2 - tx2 * ty1, n1 = tx2 * ty0 - tx0 * ty2, n2 = tx0 * ty1 - tx1 * ty0;
           const float nn = std::sqrt(n0 * n0 + n1 * n1 + n2 * n2);
-          centralCos[u] = std::abs(n0 * xs[u] + n1 * yn + n2) / (nn * rs[u] + 1e-30f);
+          const float c = std::abs(n0 * xs[u] + n1 * yn + n2) / (nn * rs[u] + 1e-30f);
+          const bool ok = (dl >= minD) & (dl <= maxD) & (dr >= minD) & (dr <= maxD) & (dt >= minD) &
+                          (dt <= maxD) & (db >= minD) & (db <= maxD);
+          angleWeight[u] = ok ? std::max(std::min(c, 1.0f), kMinAngleWeight) : -1.0f;
         }
+        angleWeight[0] = angleWeight[w - 1] = -1.0f;
+      } else if (angle) {
+        std::fill(angleWeight.begin(), angleWeight.end(), -1.0f);
       }
+      // Records in one branch-free (vectorised) pass; confidence and the one-sided view angle, both
+      // rare, are applied after it.
+      PixelRecord* __restrict out = &pixels_[rowStart];
+      const float* __restrict aw = angleWeight.data();
       for (int u = 0; u < w; ++u) {
-        const size_t i = static_cast<size_t>(v) * w + u;
-        PixelRecord& rec = pixels_[i];
-        rec.depth = depth[i];
-        rec.rayScale = rayScale_[i];
-        if (f.rgb) {
-          rec.r = f.rgb[3 * i];
-          rec.g = f.rgb[3 * i + 1];
-          rec.b = f.rgb[3 * i + 2];
-        }
-        float weight = 0;
-        if (valid(u, v)) {
-          weight = 1;
-          if (f.confidence) {
-            const float c = f.confidence[i];
-            weight = c > 0 && std::isfinite(c) ? c : 0;
-          }
-        }
-        if (weight > 0 && params_.angleWeighting && interiorRow && u > 0 && u + 1 < w && valid(u - 1, v) &&
-            valid(u + 1, v) && valid(u, v - 1) && valid(u, v + 1)) {
-          weight *= std::max(std::min(centralCos[u], 1.0f), kMinAngleWeight);
-        } else if (weight > 0 && params_.angleWeighting) {
-          // Near invalid pixels and image borders: one-sided differences where needed.
-          // Surface tangents from neighbouring back-projected points (central where both exist).
-          const bool l = u > 0 && valid(u - 1, v), r = u + 1 < w && valid(u + 1, v);
-          const bool t = v > 0 && valid(u, v - 1), bt = v + 1 < h && valid(u, v + 1);
-          float cosine = 0;
-          if ((l || r) && (t || bt)) {
-            const int ur = r ? u + 1 : u, ul = l ? u - 1 : u, vb = bt ? v + 1 : v, vt = t ? v - 1 : v;
-            const float dr = depth[i - u + ur], dl = depth[i - u + ul];
-            const float db = depth[static_cast<size_t>(vb) * w + u], dt = depth[static_cast<size_t>(vt) * w + u];
-            const float tx[3] = {xs[ur] * dr - xs[ul] * dl, yn * (dr - dl), dr - dl};
-            const float ty[3] = {xs[u] * (db - dt), rowYn_[vb] * db - rowYn_[vt] * dt, db - dt};
-            const float n[3] = {tx[1] * ty[2] - tx[2] * ty[1], tx[2] * ty[0] - tx[0] * ty[2],
-                                tx[0] * ty[1] - tx[1] * ty[0]};
-            const float nn = std::sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
-            if (nn > 0) cosine = std::abs(n[0] * xs[u] + n[1] * yn + n[2]) / (nn * rec.rayScale);
-          }
-          weight *= std::max(cosine, kMinAngleWeight);
-        }
-        rec.weight = weight;
-        if (weight > 0) {
-          ++count;
-          maxDepth = std::max(maxDepth, rec.depth);
+        const float d = dRow[u];
+        const float valid = (d >= minD) & (d <= maxD) ? 1.0f : 0.0f;
+        const float a = aw[u];
+        out[u].depth = d;
+        out[u].weight = angle ? valid * (a >= 0 ? a : 1.0f) : valid;
+      }
+      if (conf) {
+        for (int u = 0; u < w; ++u) {
+          const float c = conf[rowStart + u];
+          if (out[u].weight > 0) out[u].weight *= c > 0 && std::isfinite(c) ? c : 0;
         }
       }
+      if (angle) {
+        for (int u = 0; u < w; ++u)
+          if (aw[u] < 0 && out[u].weight > 0) out[u].weight *= fallbackAngleWeight(f, u, v);
+      }
+      uint32_t rowCount = 0;
+      for (int u = 0; u < w; ++u) rowCount += out[u].weight > 0;
+      count += rowCount;
+      if (v % plan.stride == 0) markBandBlocks(plan, f, v, worker);
     }
     counts[worker] += count;
-    maxDepths[worker] = std::max(maxDepths[worker], maxDepth);
   });
+  gatherBandBlocks(plan, keys);
   uint32_t total = 0;
   for (uint32_t c : counts) total += c;
-  frameMaxDepth_ = *std::max_element(maxDepths.begin(), maxDepths.end());
   return total;
-}
-
-void TsdfVolume::collectTouchedBlocks(const FrameInput& f, std::vector<uint64_t>& keys) {
-  const Intrinsics& k = f.k;
-  const double* T = f.pose.m;
-  const float vs = params_.voxelSize, trunc = params_.truncation;
-  const float blockSize = vs * kBlockDim;
-  // Samples along the truncation band of each ray, at most half a block apart.
-  const int samples = std::min(kMaxBandSamples, std::max(2, static_cast<int>(std::ceil(2 * trunc / (0.5f * blockSize))) + 1));
-  // Block coordinates directly: block(p) = floor((p / vs + 0.5) / 8), since floor(floor(a) / 8) = floor(a / 8).
-  const float toBlock = 1.0f / blockSize, half = 0.5f / kBlockDim;
-  const float R[9] = {static_cast<float>(T[0] * toBlock), static_cast<float>(T[1] * toBlock),
-                      static_cast<float>(T[2] * toBlock), static_cast<float>(T[4] * toBlock),
-                      static_cast<float>(T[5] * toBlock), static_cast<float>(T[6] * toBlock),
-                      static_cast<float>(T[8] * toBlock), static_cast<float>(T[9] * toBlock),
-                      static_cast<float>(T[10] * toBlock)};
-  const float o[3] = {static_cast<float>(T[3] * toBlock) + half, static_cast<float>(T[7] * toBlock) + half,
-                      static_cast<float>(T[11] * toBlock) + half};
-  const float limit = static_cast<float>(kCoordLimit - 2);
-  // Pixels are sampled `stride` apart, chosen so that neighbouring samples on the surface are at most two
-  // voxels apart at the frame's largest depth; each surface sample then allocates every block within
-  // one voxel plus half the sample spacing of it, so no block a mesh cube needs is skipped.
-  const double footprint = frameMaxDepth_ / std::min(k.fx, k.fy);  // mm per pixel at the largest depth
-  const int stride = std::clamp(static_cast<int>(2.0 * vs / std::max(footprint, 1e-9)), 1, 4);
-  const float margin = static_cast<float>((vs + 0.5 * stride * footprint) / blockSize);  // in blocks
-  const size_t sampledRows = (static_cast<size_t>(k.height) + stride - 1) / stride;
-  const unsigned nThreads = pool_.size();
-  std::vector<std::vector<uint64_t>> perThread(nThreads);
-  constexpr size_t kCache = 4096;  // per-thread direct-mapped filter of recently emitted keys
-  std::vector<std::vector<uint64_t>> caches(nThreads, std::vector<uint64_t>(kCache, ~0ull));
-  pool_.parallelFor(sampledRows, 4, [&](size_t r0, size_t r1, unsigned worker) {
-    const size_t y0 = r0 * stride, y1 = std::min(static_cast<size_t>(k.height), r1 * stride);
-    std::vector<uint64_t>& out = perThread[worker];
-    std::vector<uint64_t>& cache = caches[worker];
-    uint64_t last[kMaxBandSamples + 8];
-    std::fill(std::begin(last), std::end(last), ~0ull);
-    for (size_t v = y0; v < y1; v += stride) {
-      const float yn = rowYn_[v];
-      const float ry[3] = {R[1] * yn + R[2], R[4] * yn + R[5], R[7] * yn + R[8]};
-      const PixelRecord* row = &pixels_[v * static_cast<size_t>(k.width)];
-      for (int u = 0; u < k.width; u += stride) {
-        const PixelRecord& rec = row[u];
-        if (!(rec.weight > 0)) continue;
-        const float xn = colXn_[u];
-        // p_block(z) = o + z * a; z is depth along the optical axis.
-        const float a[3] = {R[0] * xn + ry[0], R[3] * xn + ry[1], R[6] * xn + ry[2]};
-        const float dz = trunc / rec.rayScale;
-        const float z0 = rec.depth - dz, step = 2 * dz / static_cast<float>(samples - 1);
-        auto emit = [&](uint64_t key, int slotHint) {
-          if (key == last[slotHint]) return;  // neighbouring pixels mostly fall in the same blocks
-          last[slotHint] = key;
-          const size_t slot = (key * 0x9E3779B97F4A7C15ull) >> 52;  // top 12 bits
-          if (cache[slot] == key) return;
-          cache[slot] = key;
-          out.push_back(key);
-        };
-        for (int j = 0; j < samples; ++j) {
-          const float z = z0 + step * static_cast<float>(j);
-          if (z <= 0) continue;
-          const float p[3] = {o[0] + z * a[0], o[1] + z * a[1], o[2] + z * a[2]};
-          if (!(std::abs(p[0]) < limit && std::abs(p[1]) < limit && std::abs(p[2]) < limit)) continue;
-          const float bxf = std::floor(p[0]), byf = std::floor(p[1]), bzf = std::floor(p[2]);
-          emit(packCoord({static_cast<int32_t>(bxf), static_cast<int32_t>(byf), static_cast<int32_t>(bzf)}), j);
-        }
-        // The surface point itself also allocates the blocks within `margin` of it: the corners of the
-        // cubes around the surface must all exist, also where the band of this pixel ends (silhouettes,
-        // image borders) and the free-space corner lies in a block no band sample reaches.
-        const float ps[3] = {o[0] + rec.depth * a[0], o[1] + rec.depth * a[1], o[2] + rec.depth * a[2]};
-        if (!(std::abs(ps[0]) < limit && std::abs(ps[1]) < limit && std::abs(ps[2]) < limit)) continue;
-        int lo[3], hi[3];
-        for (int c = 0; c < 3; ++c) {
-          lo[c] = static_cast<int>(std::floor(ps[c] - margin));
-          hi[c] = static_cast<int>(std::floor(ps[c] + margin));
-        }
-        if (lo[0] == hi[0] && lo[1] == hi[1] && lo[2] == hi[2]) continue;  // already allocated above
-        int n = 0;
-        for (int bz = lo[2]; bz <= hi[2]; ++bz)
-          for (int by = lo[1]; by <= hi[1]; ++by)
-            for (int bx = lo[0]; bx <= hi[0]; ++bx) emit(packCoord({bx, by, bz}), samples + n++);
-      }
-    }
-  });
-  keys.clear();
-  for (auto& v : perThread) keys.insert(keys.end(), v.begin(), v.end());
-  std::sort(keys.begin(), keys.end());
-  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
 }
 
 void TsdfVolume::integrateBlock(Block& block, const FrameInput& f, const double* W, bool& changed) const {
   const PixelRecord* pixels = pixels_.data();
-  const bool hasColour = f.rgb != nullptr;
+  const uint8_t* rgb = f.rgb;
   const Intrinsics& k = f.k;
   const float vs = params_.voxelSize, trunc = params_.truncation, invTrunc = 1.0f / trunc;
   const float maxW = params_.maxWeight;
@@ -295,17 +408,18 @@ void TsdfVolume::integrateBlock(Block& block, const FrameInput& f, const double*
   const float sx[3] = {static_cast<float>(W[0] * vs), static_cast<float>(W[4] * vs), static_cast<float>(W[8] * vs)};
   const float sy[3] = {static_cast<float>(W[1] * vs), static_cast<float>(W[5] * vs), static_cast<float>(W[9] * vs)};
   const float sz[3] = {static_cast<float>(W[2] * vs), static_cast<float>(W[6] * vs), static_cast<float>(W[10] * vs)};
-  bool any = false;
-  Voxel* vox = block.voxels;
+  // All of the block's voxels are projected first and their pixels prefetched, then updated: the
+  // update loop otherwise stalls on every pixel record and colour it reads (measured: loads of the
+  // pixel data were 45% of the update time).
+  alignas(16) int32_t pix[kBlockVoxels];
+  alignas(16) float depthZ[kBlockVoxels];
+  alignas(16) float rayScale[kBlockVoxels];  // |q| / q_z: turns a depth difference into a distance along the ray
   for (int z = 0; z < kBlockDim; ++z) {
     for (int y = 0; y < kBlockDim; ++y) {
       const float px = px0 + z * sz[0] + y * sy[0];
       const float py = py0 + z * sz[1] + y * sy[1];
       const float pz = pz0 + z * sz[2] + y * sy[2];
-      Voxel* row = vox + voxelIndex(0, y, z);
-      // Project the row's eight voxels first (vectorised), then update the ones that land on a pixel.
-      int32_t pix[kBlockDim];
-      float depthZ[kBlockDim];
+      const int rowBase = voxelIndex(0, y, z);
 #if defined(__SSE2__)
       // Four voxels at a time (x86-64 always has SSE2); same arithmetic as the scalar path below.
       for (int x0 = 0; x0 < kBlockDim; x0 += 4) {
@@ -325,13 +439,21 @@ void TsdfVolume::integrateBlock(Block& block, const FrameInput& f, const double*
         const __m128 inside = _mm_and_ps(
             _mm_and_ps(_mm_cmpgt_ps(qz, eps), _mm_and_ps(_mm_cmpge_ps(u, _mm_setzero_ps()), _mm_cmplt_ps(u, uL))),
             _mm_and_ps(_mm_cmpge_ps(v, _mm_setzero_ps()), _mm_cmplt_ps(v, vL)));
-        const __m128i iu = _mm_cvttps_epi32(u), iv = _mm_cvttps_epi32(v);
         alignas(16) int32_t ius[4], ivs[4], ok[4];
-        _mm_store_si128(reinterpret_cast<__m128i*>(ius), iu);
-        _mm_store_si128(reinterpret_cast<__m128i*>(ivs), iv);
+        _mm_store_si128(reinterpret_cast<__m128i*>(ius), _mm_cvttps_epi32(u));
+        _mm_store_si128(reinterpret_cast<__m128i*>(ivs), _mm_cvttps_epi32(v));
         _mm_store_si128(reinterpret_cast<__m128i*>(ok), _mm_castps_si128(inside));
-        _mm_storeu_ps(depthZ + x0, qz);
-        for (int j = 0; j < 4; ++j) pix[x0 + j] = ok[j] ? ivs[j] * width + ius[j] : -1;
+        _mm_store_ps(depthZ + rowBase + x0, qz);
+        const __m128 len2 = _mm_add_ps(_mm_add_ps(_mm_mul_ps(qx, qx), _mm_mul_ps(qy, qy)), _mm_mul_ps(qz, qz));
+        _mm_store_ps(rayScale + rowBase + x0, _mm_mul_ps(_mm_sqrt_ps(len2), inv));
+        for (int j = 0; j < 4; ++j) {
+          const int32_t i = ok[j] ? ivs[j] * width + ius[j] : -1;
+          pix[rowBase + x0 + j] = i;
+          if (i >= 0) {
+            _mm_prefetch(reinterpret_cast<const char*>(pixels + i), _MM_HINT_T0);
+            if (rgb) _mm_prefetch(reinterpret_cast<const char*>(rgb + 3 * static_cast<size_t>(i)), _MM_HINT_T0);
+          }
+        }
       }
 #else
       for (int x = 0; x < kBlockDim; ++x) {
@@ -342,35 +464,38 @@ void TsdfVolume::integrateBlock(Block& block, const FrameInput& f, const double*
         const float v = std::min(std::max(fy * qy * inv + cy + 0.5f, -1.0f), vLimit);
         const bool inside = (qz > 1e-3f) & (u >= 0.0f) & (u < uLimit) & (v >= 0.0f) & (v < vLimit);
         const int32_t i = static_cast<int32_t>(v) * width + static_cast<int32_t>(u);
-        pix[x] = inside ? i : -1;
-        depthZ[x] = qz;
+        pix[rowBase + x] = inside ? i : -1;
+        depthZ[rowBase + x] = qz;
+        rayScale[rowBase + x] = std::sqrt(qx * qx + qy * qy + qz * qz) * inv;
       }
 #endif
-      for (int x = 0; x < kBlockDim; ++x) {
-        if (pix[x] < 0) continue;
-        const size_t i = static_cast<size_t>(pix[x]);
-        const float pz = depthZ[x];
-        const PixelRecord& rec = pixels[i];
-        const float pw = rec.weight;
-        if (!(pw > 0)) continue;
-        const float sdf = (rec.depth - pz) * rec.rayScale;
-        if (sdf < -trunc) continue;
-        const float t = sdf >= trunc ? 1.0f : sdf * invTrunc;
-        // Behind the observed surface the projective distance is least reliable (the ray may have
-        // grazed the surface); trust fades linearly to the truncation limit.
-        const float w = t < 0 ? pw * (1.0f + t) + 1e-3f * pw : pw;
-        Voxel& vx = row[x];
-        const float W0 = vx.weight, nw = W0 + w, invNw = 1.0f / nw;
-        vx.tsdf = (vx.tsdf * W0 + t * w) * invNw;
-        if (hasColour) {
-          vx.r = static_cast<uint8_t>((vx.r * W0 + rec.r * w) * invNw + 0.5f);
-          vx.g = static_cast<uint8_t>((vx.g * W0 + rec.g * w) * invNw + 0.5f);
-          vx.b = static_cast<uint8_t>((vx.b * W0 + rec.b * w) * invNw + 0.5f);
-        }
-        vx.weight = nw < maxW ? nw : maxW;
-        any = true;
-      }
     }
+  }
+  bool any = false;
+  Voxel* vox = block.voxels;
+  for (int n = 0; n < kBlockVoxels; ++n) {
+    if (pix[n] < 0) continue;
+    const size_t i = static_cast<size_t>(pix[n]);
+    const PixelRecord& rec = pixels[i];
+    const float pw = rec.weight;
+    if (!(pw > 0)) continue;
+    const float sdf = (rec.depth - depthZ[n]) * rayScale[n];
+    if (sdf < -trunc) continue;
+    const float t = sdf >= trunc ? 1.0f : sdf * invTrunc;
+    // Behind the observed surface the projective distance is least reliable (the ray may have
+    // grazed the surface); trust fades linearly to the truncation limit.
+    const float w = t < 0 ? pw * (1.0f + t) + 1e-3f * pw : pw;
+    Voxel& vx = vox[n];
+    const float W0 = vx.weight, nw = W0 + w, invNw = 1.0f / nw;
+    vx.tsdf = (vx.tsdf * W0 + t * w) * invNw;
+    if (rgb) {
+      const uint8_t* c = rgb + 3 * i;
+      vx.r = static_cast<uint8_t>((vx.r * W0 + c[0] * w) * invNw + 0.5f);
+      vx.g = static_cast<uint8_t>((vx.g * W0 + c[1] * w) * invNw + 0.5f);
+      vx.b = static_cast<uint8_t>((vx.b * W0 + c[2] * w) * invNw + 0.5f);
+    }
+    vx.weight = nw < maxW ? nw : maxW;
+    any = true;
   }
   changed = any;
 }
@@ -382,11 +507,15 @@ IntegrateStats TsdfVolume::integrate(const FrameInput& f) {
   prepareRays(f.k);
 
   IntegrateStats stats;
-  stats.validPixels = preparePixels(f);
-
+  using Clock = std::chrono::steady_clock;
+  const auto ms = [](Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+  };
+  const auto t0 = Clock::now();
   std::vector<uint64_t> keys;
-  collectTouchedBlocks(f, keys);
+  stats.validPixels = preparePixelsAndBand(f, keys);
   ++integrations_;
+  const auto t2 = Clock::now();
 
   std::vector<Block*> blocks;
   blocks.reserve(keys.size());
@@ -408,6 +537,7 @@ IntegrateStats TsdfVolume::integrate(const FrameInput& f) {
     blocks.push_back(b);
   }
   stats.touchedBlocks = static_cast<uint32_t>(blocks.size());
+  const auto t3 = Clock::now();
 
   // World-to-camera (R^T, -R^T t) as a row-major 3x4.
   const double* T = f.pose.m;
@@ -428,6 +558,10 @@ IntegrateStats TsdfVolume::integrate(const FrameInput& f) {
     }
   });
   stats.totalBlocks = static_cast<uint32_t>(map_.size());
+  const auto t4 = Clock::now();
+  stats.prepareMs = ms(t0, t2);
+  stats.allocateMs = ms(t2, t3);
+  stats.updateMs = ms(t3, t4);
   return stats;
 }
 

@@ -8,6 +8,7 @@
 // parts behind the surgeon's back; the caller decides what to do (reset, coarser voxels, new volume).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
@@ -60,6 +61,8 @@ struct IntegrateStats {
   uint32_t newBlocks = 0;
   uint32_t refusedBlocks = 0;  // not allocated because of the memory limit
   uint32_t totalBlocks = 0;
+  // Wall time of the phases, ms: pixel weights with the band's blocks, allocation, voxel updates.
+  double prepareMs = 0, allocateMs = 0, updateMs = 0;
 };
 
 struct MeshBuffers {
@@ -121,19 +124,23 @@ class TsdfVolume {
   void reset();
 
  private:
-  // Per-pixel record of a frame, packed so the voxel loop reads one cache line per pixel.
+  // What a voxel update reads of its pixel, 8 bytes so a frame's records stay small in cache; colour is
+  // read from the frame itself and the ray length from the voxel's own position.
   struct PixelRecord {
     float depth;
-    float weight;    // 0 = unusable (invalid, out of range, zero confidence); else confidence x view angle
-    float rayScale;  // ray length per unit depth
-    uint8_t r = 0, g = 0, b = 0, pad = 0;
+    float weight;  // 0 = unusable (invalid, out of range, zero confidence); else confidence x view angle
   };
   static constexpr int kMaxBandSamples = 16;
 
   void prepareRays(const Intrinsics& k);
-  // Fills pixels_; returns the number of usable pixels.
-  uint32_t preparePixels(const FrameInput& frame);
-  void collectTouchedBlocks(const FrameInput& frame, std::vector<uint64_t>& keys);
+  float fallbackAngleWeight(const FrameInput& f, int u, int v) const;
+  struct BandPlan;
+  // Fills pixels_ and the keys of the blocks the frame's truncation band touches (sorted, unique);
+  // returns the number of usable pixels.
+  uint32_t preparePixelsAndBand(const FrameInput& frame, std::vector<uint64_t>& keys);
+  BandPlan planBand(const FrameInput& frame, float frameMaxDepth);
+  void markBandBlocks(BandPlan& plan, const FrameInput& frame, int v, unsigned worker);
+  void gatherBandBlocks(BandPlan& plan, std::vector<uint64_t>& keys) const;
   void integrateBlock(Block& block, const FrameInput& frame, const double* worldToCam, bool& changed) const;
   void meshBlockStandalone(const Block& block, MeshBuffers& out) const;
 
@@ -145,10 +152,11 @@ class TsdfVolume {
 
   // Per-pixel length of the unit-depth ray (sqrt(1 + x^2 + y^2)), cached per intrinsics.
   std::vector<float> rayScale_;
+  float rayScaleMax_ = 1;
+  std::vector<std::atomic<uint8_t>> touchedBox_;  // block marks of markBandBlocks (frustum box)
   Intrinsics rayScaleFor_;
   std::vector<float> colXn_, rowYn_;  // normalised image coordinates per column / row
   std::vector<PixelRecord> pixels_;
-  float frameMaxDepth_ = 0;  // largest usable depth of the frame being integrated
 
   // Scratch kept between full extractions: per block, vertex index of each owned edge.
   struct FullMeshScratch {

@@ -68,6 +68,8 @@ export interface IntegrateStats {
   /** Blocks not allocated because of the memory limit. */
   refusedBlocks: number;
   totalBlocks: number;
+  /** Wall time (ms) of the phases: pixel weights with the band's blocks, allocation, voxel updates. */
+  phases: { prepareMs: number; allocateMs: number; updateMs: number };
   /** Everything the volume holds (blocks, hash table, per-frame buffers, mesh scratch). */
   memoryBytes: number;
   /** Voxel blocks and hash table: the part maxMemoryBytes limits. */
