@@ -218,14 +218,13 @@ test('raycast depth, normals and colour match the analytic sphere from a new vie
   );
 });
 
-test('invalid depth pixels (0, negative, NaN, out of range) are ignored, not fused', () => {
+test('pixels without depth (0) or outside the depth range are ignored, not fused', () => {
   const pose = identity4();
   const plane: Shape[] = [{ kind: 'plane', normal: [0, 0, -1], offset: -30 }];
   const { depth, rgb } = renderScene(plane, pose, K);
   for (let i = 0; i < depth.data.length; i++) {
     const u = i % K.width;
-    if (u < 40) depth.data[i] = Number.NaN;
-    else if (u < 80) depth.data[i] = -5;
+    if (u < 80) depth.data[i] = 0;
     else if (u < 100) depth.data[i] = 1e6;
   }
   const vol = new TsdfVolume({ voxelSize: 1 });
@@ -284,6 +283,22 @@ test('bad input throws an Error with a message and leaves the volume usable', ()
       /orthonormal/,
     ],
     ['pose of 12 values', () => vol.integrate({ ...ok, pose: new Float64Array(12) }), /16 elements/],
+    ...(
+      [
+        ['NaN depth', Number.NaN],
+        ['negative depth', -5],
+        ['infinite depth', Infinity],
+      ] as const
+    ).map(([name, bad]): [string, () => unknown, RegExp] => [
+      name,
+      () => {
+        const data = depth.data.slice();
+        data[7 * K.width + 3] = bad;
+        data[9 * K.width + 5] = bad;
+        return vol.integrate({ ...ok, depth: { ...depth, data } });
+      },
+      /depth has 2 NaN, infinite or negative value\(s\), the first at pixel \(3, 7\)/,
+    ]),
     ['zero focal length', () => vol.integrate({ ...ok, intrinsics: { ...K, fx: 0 } }), /fx and fy/],
     [
       'NaN principal point',
@@ -317,6 +332,7 @@ test('bad input throws an Error with a message and leaves the volume usable', ()
       }),
     /'depth' must be a Float32Array/,
   );
+  assert.equal(vol.memory().blocks, 0, 'a rejected frame fuses nothing');
   const stats = vol.integrate(ok);
   assert.ok(stats.touchedBlocks > 0, 'a valid frame still integrates after the errors');
 });

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 namespace navws::fusion {
@@ -129,28 +130,43 @@ float TsdfVolume::fallbackAngleWeight(const FrameInput& f, int u, int v) const {
 
 namespace {
 
-// Largest depth inside [minD, maxD] (0 if none). It sets how densely the pixel pass samples the
-// truncation band for blocks, so it is known before that pass.
-float maxDepthInRange(const float* depth, size_t n, float minD, float maxD) {
-  float m = 0;
+// Largest depth inside [minD, maxD] (0 if none), and how many values are NaN, infinite or negative.
+// The largest depth sets how densely the pixel pass samples the truncation band for blocks, so it is
+// known before that pass.
+struct DepthScan {
+  float maxInRange = 0;
+  size_t bad = 0;
+};
+
+DepthScan scanDepth(const float* depth, size_t n, float minD, float maxD) {
+  DepthScan r;
   size_t i = 0;
 #if defined(__SSE2__)
-  const __m128 lo = _mm_set1_ps(minD), hi = _mm_set1_ps(maxD);
+  const __m128 lo = _mm_set1_ps(minD), hi = _mm_set1_ps(maxD), zero = _mm_setzero_ps();
+  const __m128 inf = _mm_set1_ps(std::numeric_limits<float>::infinity());
   __m128 m4 = _mm_setzero_ps();
+  __m128i bad4 = _mm_setzero_si128();
   for (; i + 4 <= n; i += 4) {
     const __m128 d = _mm_loadu_ps(depth + i);
     const __m128 ok = _mm_and_ps(_mm_cmpge_ps(d, lo), _mm_cmple_ps(d, hi));  // false for NaN
     m4 = _mm_max_ps(m4, _mm_and_ps(ok, d));
+    // NaN, or < 0 (-inf too), or +inf: each lane adds 1 (the mask is -1).
+    const __m128 bad = _mm_or_ps(_mm_or_ps(_mm_cmpunord_ps(d, d), _mm_cmplt_ps(d, zero)), _mm_cmpeq_ps(d, inf));
+    bad4 = _mm_sub_epi32(bad4, _mm_castps_si128(bad));
   }
   alignas(16) float lanes[4];
+  alignas(16) int32_t counts[4];
   _mm_store_ps(lanes, m4);
-  m = std::max(std::max(lanes[0], lanes[1]), std::max(lanes[2], lanes[3]));
+  _mm_store_si128(reinterpret_cast<__m128i*>(counts), bad4);
+  r.maxInRange = std::max(std::max(lanes[0], lanes[1]), std::max(lanes[2], lanes[3]));
+  r.bad = static_cast<size_t>(counts[0]) + counts[1] + counts[2] + counts[3];
 #endif
   for (; i < n; ++i) {
     const float d = depth[i];
-    if (d >= minD && d <= maxD && d > m) m = d;
+    if (d >= minD && d <= maxD && d > r.maxInRange) r.maxInRange = d;
+    if (!(d >= 0) || std::isinf(d)) ++r.bad;
   }
-  return m;
+  return r;
 }
 
 }  // namespace
@@ -260,7 +276,7 @@ void TsdfVolume::markBandBlocks(BandPlan& plan, const FrameInput& f, int v, unsi
     if (!(rec.weight > 0)) continue;
     const float xn = colXn_[u];
     const float a[3] = {R[0] * xn + ry[0], R[3] * xn + ry[1], R[6] * xn + ry[2]};
-    const float dz = trunc / rayScale_[rowStart + u];
+    const float dz = trunc;  // the band's depth extent (see integrateBlock)
     const float z0 = rec.depth - dz, step = 2 * dz / static_cast<float>(samples - 1);
     for (int j = 0; j < samples; ++j) {
       const float z = z0 + step * static_cast<float>(j);
@@ -312,12 +328,21 @@ uint32_t TsdfVolume::preparePixelsAndBand(const FrameInput& f, std::vector<uint6
   const float* depth = f.depth;
   const float* xs = colXn_.data();
   // Split in two so the workers wake (and then spin) while this short pass runs, not during the next.
-  float halves[2] = {0, 0};
+  DepthScan halves[2];
   const size_t n = pixels_.size();
   pool_.parallelFor(2, 1, [&](size_t c0, size_t c1, unsigned) {
-    for (size_t c = c0; c < c1; ++c) halves[c] = maxDepthInRange(depth + c * (n / 2), c == 0 ? n / 2 : n - n / 2, minD, maxD);
+    for (size_t c = c0; c < c1; ++c) halves[c] = scanDepth(depth + c * (n / 2), c == 0 ? n / 2 : n - n / 2, minD, maxD);
   });
-  BandPlan plan = planBand(f, std::max(halves[0], halves[1]));
+  if (const size_t bad = halves[0].bad + halves[1].bad) {
+    // Nothing has changed yet: the volume is as it was before this frame.
+    size_t first = 0;
+    while (first < n && depth[first] >= 0 && !std::isinf(depth[first])) ++first;
+    std::ostringstream msg;
+    msg << "fusion: depth has " << bad << " NaN, infinite or negative value(s), the first at pixel (" << first % w
+        << ", " << first / w << ") = " << depth[first] << "; depth must be finite and >= 0 mm (0 = no measurement)";
+    throw std::invalid_argument(msg.str());
+  }
+  BandPlan plan = planBand(f, std::max(halves[0].maxInRange, halves[1].maxInRange));
   std::vector<uint32_t> counts(pool_.size(), 0);
   const float* conf = f.confidence;
   const bool angle = params_.angleWeighting;
@@ -479,9 +504,13 @@ void TsdfVolume::integrateBlock(Block& block, const FrameInput& f, const double*
     const PixelRecord& rec = pixels[i];
     const float pw = rec.weight;
     if (!(pw > 0)) continue;
-    const float sdf = (rec.depth - depthZ[n]) * rayScale[n];
-    if (sdf < -trunc) continue;
-    const float t = sdf >= trunc ? 1.0f : sdf * invTrunc;
+    // The band reaches `trunc` behind the surface along the optical axis, as far as the distance
+    // along the ray (which is longer off-axis) gives the value: voxels just behind the surface are
+    // observed everywhere in the image, and the surface's edges close as completely as on-axis.
+    const float dz = rec.depth - depthZ[n];
+    if (dz < -trunc) continue;
+    const float sdf = dz * rayScale[n];
+    const float t = sdf >= trunc ? 1.0f : std::max(sdf * invTrunc, -1.0f);
     // Behind the observed surface the projective distance is least reliable (the ray may have
     // grazed the surface); trust fades linearly to the truncation limit.
     const float w = t < 0 ? pw * (1.0f + t) + 1e-3f * pw : pw;
