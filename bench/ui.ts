@@ -120,6 +120,7 @@ interface PerfDump {
   paintWork: number[];
   sceneWork: number[];
   decodeWork: number[];
+  meshWork: number[];
 }
 
 interface Sample {
@@ -142,13 +143,14 @@ async function measure(
   feed: FeedApi,
   url: string,
   extraArgs: string[],
+  removeArgs: string[],
   seconds: number,
   sample: Sample,
 ): Promise<Measured> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: [...CHROMIUM_ARGS, ...extraArgs],
+    args: [...CHROMIUM_ARGS.filter((a) => !removeArgs.includes(a)), ...extraArgs],
   });
   const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
   const pageErrors: string[] = [];
@@ -164,6 +166,7 @@ async function measure(
     paintWork: number[];
     sceneWork: number[];
     decodeWork: number[];
+    meshWork: number[];
     reset(): void;
     startPacing(): void;
   };
@@ -182,6 +185,7 @@ async function measure(
           paintWork: [...p.paintWork],
           sceneWork: [...p.sceneWork],
           decodeWork: [...p.decodeWork],
+          meshWork: [...p.meshWork],
         };
       });
     const resetAndPace = (): Promise<void> =>
@@ -236,7 +240,7 @@ async function measure(
   }
 }
 
-function report(name: string, m: Measured, blockCount: number): void {
+function report(name: string, m: Measured, blockCount: number, target: boolean): void {
   const { idle, load } = m;
   const vsync = pct(idle.rafIntervals, 50);
   const dropped = (xs: number[]): number => xs.filter((x) => x > vsync * 1.5).length;
@@ -252,17 +256,33 @@ function report(name: string, m: Measured, blockCount: number): void {
   console.log(row('frame decode (main)', load.decodeWork));
   console.log(row('video paint work (main)', load.paintWork));
   console.log(row('3D render work (main)', load.sceneWork));
+  console.log(row('mesh block update (main)', load.meshWork));
   console.log(
     `latency p50 / frame interval: ${(pct(load.latencies, 50) / FRAME_MS).toFixed(2)}x, p95: ${(pct(load.latencies, 95) / FRAME_MS).toFixed(2)}x  (target < 1.00x)`,
   );
   console.log(
     `frames: sent ${m.sent}, painted ${load.painted}, superseded before paint ${load.superseded}, not delivered (host back-pressure) ${m.sent - load.painted - load.superseded}`,
   );
+  // Where the long intervals fall: the first second of a run includes the software GPU's first use of
+  // each shader and pipeline state.
+  let t = 0;
+  let startUp = 0;
+  for (const x of load.rafIntervals) {
+    t += x;
+    if (x > vsync * 1.5 && t < 1000) startUp++;
+  }
+  const loadDropped = dropped(load.rafIntervals);
   console.log(
-    `dropped UI frames (rAF interval > 1.5x baseline median): idle ${dropped(idle.rafIntervals)} of ${idle.rafIntervals.length}, under load ${dropped(load.rafIntervals)} of ${load.rafIntervals.length}`,
+    `dropped UI frames (rAF interval > 1.5x baseline median): idle ${dropped(idle.rafIntervals)} of ${idle.rafIntervals.length}, under load ${loadDropped} of ${load.rafIntervals.length} (${startUp} in the first second)`,
   );
   console.log(`mesh blocks delivered: ${m.sentBlocks} of ${blockCount}`);
   if (m.pageErrors.length) console.log(`page errors: ${m.pageErrors.slice(0, 5).join(' | ')}`);
+  if (target) {
+    const latencyOk = pct(load.latencies, 95) < FRAME_MS;
+    console.log(
+      `targets: ${latencyOk ? 'PASS' : 'FAIL'} latency p95 < 1 frame; ${loadDropped === 0 ? 'PASS' : 'FAIL'} no dropped UI frames (${loadDropped}); ${load.superseded === 0 ? 'PASS' : 'FAIL'} every frame painted (${load.superseded} superseded)`,
+    );
+  }
 }
 
 async function main(): Promise<void> {
@@ -298,12 +318,31 @@ async function main(): Promise<void> {
         .join(' ')} (software rendering: every figure scales with free CPU)`,
     );
     console.log(`frame interval (target budget): ${FRAME_MS.toFixed(1)} ms`);
-    const configs: [string, string[]][] = [
-      ['GPU compositing on SwiftShader (as the e2e tests run)', []],
-      ['software compositing (--disable-gpu-compositing)', ['--disable-gpu-compositing']],
+    const configs: { name: string; add: string[]; remove: string[]; target: boolean }[] = [
+      // What Chromium (and Electron) do without a usable GPU, and how the e2e tests run: WebGL on
+      // SwiftShader, compositing in software.
+      {
+        name: 'software compositing, WebGL on SwiftShader (no hardware GPU): the target configuration',
+        add: [],
+        remove: [],
+        target: true,
+      },
+      // Forcing the compositor onto SwiftShader too rasterises every composited 1080p frame on the CPU:
+      // informative only, no browser does this on its own.
+      {
+        name: 'GPU compositing forced onto SwiftShader (informative)',
+        add: [],
+        remove: ['--disable-gpu-compositing'],
+        target: false,
+      },
     ];
-    for (const [name, args] of configs)
-      report(name, await measure(feed, host.url, args, seconds, sample), sample.blocks.length);
+    for (const c of configs)
+      report(
+        c.name,
+        await measure(feed, host.url, c.add, c.remove, seconds, sample),
+        sample.blocks.length,
+        c.target,
+      );
   } finally {
     await host.close();
     await feed.close();

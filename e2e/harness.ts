@@ -62,6 +62,9 @@ export const CHROMIUM_ARGS = [
   '--use-angle=swiftshader',
   '--enable-unsafe-swiftshader',
   '--ignore-gpu-blocklist',
+  // Composite in software, as Chromium and Electron do themselves without a usable GPU: compositing
+  // through SwiftShader costs about a core per 1080p frame (bench:ui), which starved the page.
+  '--disable-gpu-compositing',
   // A software GPU on a loaded machine can be slower than the GPU watchdog allows; a killed GPU process
   // would lose every WebGL context in the middle of a test.
   '--disable-gpu-watchdog',

@@ -33,7 +33,7 @@ import {
   toBabylonPoint,
   toBabylonPositions,
 } from '../lib/coords.js';
-import { frameClock } from '../lib/frame-clock.js';
+import { PAINT_ORDER, frameClock } from '../lib/frame-clock.js';
 import { uiPerf } from '../lib/perf.js';
 
 // scene.pick() is installed by this registration; the bundler would drop a bare side-effect import
@@ -63,6 +63,21 @@ interface Props {
   label: string;
 }
 
+/**
+ * Whether WebGL runs on a CPU rasteriser (SwiftShader, llvmpipe): no hardware GPU, or one the browser
+ * refused. Decided once per page from a throwaway context.
+ */
+let softwareWebGlCache: boolean | null = null;
+export function softwareWebGl(): boolean {
+  if (softwareWebGlCache !== null) return softwareWebGlCache;
+  const gl = document.createElement('canvas').getContext('webgl2');
+  const info = gl?.getExtension('WEBGL_debug_renderer_info');
+  const renderer = gl && info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : '';
+  gl?.getExtension('WEBGL_lose_context')?.loseContext();
+  softwareWebGlCache = /swiftshader|llvmpipe|software/i.test(renderer);
+  return softwareWebGlCache;
+}
+
 const BACKGROUND = new Color4(0.03, 0.04, 0.06, 1);
 const TRAJECTORY_GREEN = new Color3(0.1, 1, 0.25);
 const FRUSTUM_COLOR = new Color3(1, 0.85, 0.2);
@@ -74,14 +89,41 @@ const RENDER_SLACK_MS = 8;
 /** Video paint latency (mean of the last 30 frames) above which the 3D view gives up resolution. */
 const LATE_VIDEO_MS = 33;
 const ON_TIME_VIDEO_MS = 20;
-const MAX_SCALING = 2;
+/**
+ * 3D render resolution divisor (Babylon's hardware scaling level) range. A CPU rasteriser starts at half
+ * resolution per axis: the video, the surgeon's primary view, keeps its frame rate, and the 3D view stays
+ * readable.
+ */
+const SCALING = { gpu: { min: 1, max: 2 }, software: { min: 2, max: 3 } } as const;
+
+interface BlockGeometry {
+  chunk: string;
+  positions: Float32Array;
+  indices: Uint32Array;
+  normals: Float32Array;
+  colors: Float32Array;
+}
+
+/** Blocks per chunk edge: 4^3 fusion blocks (32 mm at 1 mm voxels) share a draw call. */
+const CHUNK_BLOCKS = 4;
+
+/** The chunk of a block key "bx,by,bz" (fusion's format); any other key is a chunk of its own. */
+export function chunkOf(key: string): string {
+  const parts = key.split(',');
+  if (parts.length !== 3) return key;
+  const c = parts.map((p) => Math.floor(Number(p) / CHUNK_BLOCKS));
+  return c.every(Number.isInteger) ? c.join(',') : key;
+}
 
 class SceneController {
   readonly engine: Engine;
   readonly scene: Scene;
   readonly camera: ArcRotateCamera;
   private readonly surfaceMaterial: StandardMaterial;
-  private readonly blocks = new Map<string, Mesh>();
+  /** Geometry of every fusion block (Babylon axes), drawn through the chunk meshes below. */
+  private readonly blocks = new Map<string, BlockGeometry>();
+  private readonly chunkBlocks = new Map<string, Set<string>>();
+  private readonly chunks = new Map<string, Mesh>();
   private trajectory: Vec3[] = [];
   private trajectoryLine: GreasedLineBaseMesh | null = null;
   private trajectoryWidth = 0;
@@ -97,6 +139,7 @@ class SceneController {
   private lastRender = 0;
   private lastAdapt = 0;
   private readonly unregister: () => void;
+  private readonly scaling: { min: number; max: number };
   private interactingUntil = 0;
   private get interacting(): boolean {
     return performance.now() < this.interactingUntil;
@@ -109,12 +152,17 @@ class SceneController {
   private lastPose: { position: Vector3; forward: Vector3; up: Vector3 } | null = null;
 
   constructor(canvas: HTMLCanvasElement) {
+    // Multisampling quadruples the fragment work; on a software renderer that alone took a core.
+    const software = softwareWebGl();
+    const antialias = !software;
+    this.scaling = software ? SCALING.software : SCALING.gpu;
     this.engine = new Engine(
       canvas,
-      true,
-      { preserveDrawingBuffer: false, stencil: false, antialias: false },
+      antialias,
+      { preserveDrawingBuffer: false, stencil: false, antialias },
       false,
     );
+    this.engine.setHardwareScalingLevel(this.scaling.min);
     this.scene = new Scene(this.engine);
     this.scene.clearColor = BACKGROUND;
     this.scene.skipPointerMovePicking = true;
@@ -138,6 +186,7 @@ class SceneController {
     this.cloudMaterial.disableLighting = true;
     this.cloudMaterial.emissiveColor = Color3.White();
     this.frustumNode = new TransformNode('frustum-node', this.scene);
+    this.compileShaders();
     for (const type of ['pointerdown', 'pointermove', 'wheel', 'keydown']) {
       canvas.addEventListener(
         type,
@@ -154,7 +203,7 @@ class SceneController {
     // A lost WebGL context (GPU reset, a starved software GPU) comes back empty: draw again once
     // Babylon has restored it, since this view only draws when something changed.
     this.engine.onContextRestoredObservable.add(() => this.touch(500));
-    this.unregister = frameClock.add(this.painter);
+    this.unregister = frameClock.add(this.painter, PAINT_ORDER.scene);
     frameClock.request(this.painter);
   }
 
@@ -182,6 +231,44 @@ class SceneController {
   };
 
   /**
+   * Shader programs compile on first use, which on a software renderer stalls the page for ~100 ms per
+   * program: draw one of each kind of object here, while the view is idle, so the first frames of a run
+   * do not stall.
+   */
+  private compileShaders(): void {
+    const tiny = 1e-3;
+    const surface = new Mesh('warm-up surface', this.scene);
+    const data = new VertexData();
+    data.positions = [0, 0, 0, tiny, 0, 0, 0, tiny, 0];
+    data.indices = [0, 1, 2];
+    data.normals = [0, 0, -1, 0, 0, -1, 0, 0, -1];
+    data.colors = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1];
+    data.applyToMesh(surface);
+    surface.material = this.surfaceMaterial;
+    const lines = CreateLineSystem(
+      'warm-up lines',
+      { lines: [[Vector3.Zero(), new Vector3(tiny, 0, 0)]] },
+      this.scene,
+    );
+    const ribbon = CreateGreasedLine(
+      'warm-up ribbon',
+      { points: [[0, 0, 0, tiny, 0, 0]] },
+      {
+        materialType: GreasedLineMeshMaterialType.MATERIAL_TYPE_SIMPLE,
+        color: TRAJECTORY_GREEN,
+        width: tiny,
+      },
+      this.scene,
+    );
+    // Programs may link in the background (parallel shader compilation): keep drawing until all are ready.
+    this.scene.executeWhenReady(() => {
+      for (const m of [surface, lines, ribbon]) m.dispose();
+      this.touch();
+    });
+    this.touch(2000);
+  }
+
+  /**
    * Dynamic resolution: when video frames reach the screen late (a slow or software GPU), render the
    * 3D view at fewer pixels rather than let the video, the surgeon's primary view, fall behind;
    * restore the resolution when it recovers.
@@ -192,10 +279,11 @@ class SceneController {
     const latency = uiPerf.recentLatency();
     if (latency === null) return;
     const level = this.engine.getHardwareScalingLevel();
-    if (latency > LATE_VIDEO_MS && level < MAX_SCALING)
-      this.engine.setHardwareScalingLevel(Math.min(MAX_SCALING, level + 0.5));
-    else if (latency < ON_TIME_VIDEO_MS && level > 1)
-      this.engine.setHardwareScalingLevel(Math.max(1, level - 0.5));
+    const { min, max } = this.scaling;
+    if (latency > LATE_VIDEO_MS && level < max)
+      this.engine.setHardwareScalingLevel(Math.min(max, level + 0.5));
+    else if (latency < ON_TIME_VIDEO_MS && level > min)
+      this.engine.setHardwareScalingLevel(Math.max(min, level - 0.5));
   }
 
   /** Something changed: render once more, and keep rendering for `ms` (camera inertia after input). */
@@ -206,48 +294,92 @@ class SceneController {
   }
 
   applyMesh(update: MeshBlocksUpdate): void {
+    const began = performance.now();
+    const dirty = new Set<string>();
+    const drop = (key: string): void => {
+      const block = this.blocks.get(key);
+      if (!block) return;
+      this.blocks.delete(key);
+      this.chunkBlocks.get(block.chunk)?.delete(key);
+      dirty.add(block.chunk);
+    };
     if (update.reset) {
       const keep = new Set(update.changed.map((b) => b.key));
-      for (const [key, mesh] of this.blocks) {
-        if (!keep.has(key)) {
-          mesh.dispose();
-          this.blocks.delete(key);
-        }
-      }
+      for (const key of [...this.blocks.keys()]) if (!keep.has(key)) drop(key);
     }
-    for (const key of update.removed) {
-      this.blocks.get(key)?.dispose();
-      this.blocks.delete(key);
-    }
+    for (const key of update.removed) drop(key);
     for (const { key, mesh } of update.changed) {
-      this.blocks.get(key)?.dispose();
-      this.blocks.delete(key);
+      drop(key);
       if (mesh.indices.length === 0) continue;
-      const data = new VertexData();
-      data.positions = toBabylonPositions(mesh.positions);
-      data.indices = toBabylonIndices(mesh.indices);
-      const normals = new Float32Array(data.positions.length);
-      VertexData.ComputeNormals(data.positions, data.indices, normals);
-      data.normals = normals;
+      const positions = toBabylonPositions(mesh.positions);
+      const indices = toBabylonIndices(mesh.indices);
+      const normals = new Float32Array(positions.length);
+      VertexData.ComputeNormals(positions, indices, normals);
+      const colors = new Float32Array((positions.length / 3) * 4).fill(1);
       if (mesh.colors) {
-        const colors = new Float32Array((mesh.colors.length / 3) * 4);
         for (let i = 0, j = 0; i < mesh.colors.length; i += 3, j += 4) {
           colors[j] = mesh.colors[i]! / 255;
           colors[j + 1] = mesh.colors[i + 1]! / 255;
           colors[j + 2] = mesh.colors[i + 2]! / 255;
-          colors[j + 3] = 1;
         }
-        data.colors = colors;
       }
-      const block = new Mesh(`block:${key}`, this.scene);
-      data.applyToMesh(block, false);
-      block.material = this.surfaceMaterial;
-      block.metadata = { surface: true };
-      block.freezeWorldMatrix();
-      this.blocks.set(key, block);
+      const chunk = chunkOf(key);
+      this.blocks.set(key, { chunk, positions, indices, normals, colors });
+      let members = this.chunkBlocks.get(chunk);
+      if (!members) this.chunkBlocks.set(chunk, (members = new Set()));
+      members.add(key);
+      dirty.add(chunk);
     }
+    for (const chunk of dirty) this.rebuildChunk(chunk);
     this.fitIfAuto();
     this.touch();
+    uiPerf.work('mesh', performance.now() - began);
+  }
+
+  /**
+   * One Babylon mesh per chunk of blocks: a draw call per fusion block (hundreds in a long case) cost
+   * more than the triangles on a software renderer, while re-uploading a whole chunk for one changed
+   * block is still a small, bounded upload.
+   */
+  private rebuildChunk(chunk: string): void {
+    this.chunks.get(chunk)?.dispose();
+    this.chunks.delete(chunk);
+    const members = [...(this.chunkBlocks.get(chunk) ?? [])].map((key) => this.blocks.get(key)!);
+    if (members.length === 0) {
+      this.chunkBlocks.delete(chunk);
+      return;
+    }
+    let vertices = 0;
+    let indexCount = 0;
+    for (const b of members) {
+      vertices += b.positions.length / 3;
+      indexCount += b.indices.length;
+    }
+    const data = new VertexData();
+    const positions = new Float32Array(vertices * 3);
+    const normals = new Float32Array(vertices * 3);
+    const colors = new Float32Array(vertices * 4);
+    const indices = new Uint32Array(indexCount);
+    let v = 0;
+    let t = 0;
+    for (const b of members) {
+      positions.set(b.positions, v * 3);
+      normals.set(b.normals, v * 3);
+      colors.set(b.colors, v * 4);
+      for (let i = 0; i < b.indices.length; i++) indices[t + i] = b.indices[i]! + v;
+      v += b.positions.length / 3;
+      t += b.indices.length;
+    }
+    data.positions = positions;
+    data.normals = normals;
+    data.colors = colors;
+    data.indices = indices;
+    const mesh = new Mesh(`surface:${chunk}`, this.scene);
+    data.applyToMesh(mesh, false);
+    mesh.material = this.surfaceMaterial;
+    mesh.metadata = { surface: true };
+    mesh.freezeWorldMatrix();
+    this.chunks.set(chunk, mesh);
   }
 
   setTrajectory(points: Vec3[]): void {
@@ -439,7 +571,7 @@ class SceneController {
   private bounds(): { min: Vector3; max: Vector3 } | null {
     let min: Vector3 | null = null;
     let max: Vector3 | null = null;
-    for (const m of this.blocks.values()) {
+    for (const m of this.chunks.values()) {
       const b = m.getBoundingInfo().boundingBox;
       min = min ? Vector3.Minimize(min, b.minimumWorld) : b.minimumWorld.clone();
       max = max ? Vector3.Maximize(max, b.maximumWorld) : b.maximumWorld.clone();
@@ -477,7 +609,9 @@ class SceneController {
   }
 
   clear(): void {
-    for (const m of this.blocks.values()) m.dispose();
+    for (const m of this.chunks.values()) m.dispose();
+    this.chunks.clear();
+    this.chunkBlocks.clear();
     this.blocks.clear();
     this.trajectory = [];
     this.trajectoryDirty = true;

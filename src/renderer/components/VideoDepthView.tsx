@@ -7,7 +7,7 @@
 import { useEffect, useImperativeHandle, useRef, useState, type Ref } from 'react';
 import type { FrameBundle } from '../../shared/api/binary.js';
 import { type DepthRange, composeFrame, robustDepthRange, smoothRange } from '../lib/paint.js';
-import { frameClock } from '../lib/frame-clock.js';
+import { PAINT_ORDER, frameClock } from '../lib/frame-clock.js';
 import { uiPerf } from '../lib/perf.js';
 import { turboCss } from '../lib/turbo.js';
 
@@ -23,11 +23,19 @@ interface Props {
   label: string;
   /** Smooth the colour range over frames (live) or fit each frame exactly (review). */
   smooth: boolean;
+  /**
+   * Frames waiting to be painted, one per animation frame; beyond this the oldest is dropped (counted as
+   * superseded). Live: 2, so two frames arriving within one display refresh are both shown; review: 1,
+   * newest wins while scrubbing.
+   */
+  queueDepth?: number;
+  /** Called in the animation frame that paints a new frame (after the paint). */
+  onPainted?: (frame: FrameBundle) => void;
 }
 
-export function VideoDepthView({ ref, overlay, opacity, label, smooth }: Props) {
+export function VideoDepthView({ ref, overlay, opacity, label, smooth, queueDepth = 1, onPainted }: Props) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
-  const pending = useRef<FrameBundle | null>(null);
+  const pending = useRef<FrameBundle[]>([]);
   const shown = useRef<FrameBundle | null>(null);
   const image = useRef<ImageData | null>(null);
   const range = useRef<DepthRange | null>(null);
@@ -38,8 +46,8 @@ export function VideoDepthView({ ref, overlay, opacity, label, smooth }: Props) 
   const lastLegendUpdate = useRef(0);
 
   const paint = (): void => {
-    const fresh = pending.current;
-    pending.current = null;
+    const fresh = pending.current.shift() ?? null;
+    if (pending.current.length > 0) schedule();
     const frame = fresh ?? shown.current;
     const canvas = canvasRef.current;
     if (!frame || !canvas) return;
@@ -66,6 +74,7 @@ export function VideoDepthView({ ref, overlay, opacity, label, smooth }: Props) 
     if (!fresh) return;
     uiPerf.work('paint', performance.now() - began);
     uiPerf.painted(frame);
+    onPaintedRef.current?.(frame);
     // Text updates at 4 Hz: enough to read, and React is kept off the per-frame path.
     const t = performance.now();
     if (!smooth || t - lastLegendUpdate.current > 250) {
@@ -83,12 +92,15 @@ export function VideoDepthView({ ref, overlay, opacity, label, smooth }: Props) 
 
   useImperativeHandle(ref, () => ({
     show(frame) {
-      if (pending.current) uiPerf.superseded();
-      pending.current = frame;
+      pending.current.push(frame);
+      while (pending.current.length > Math.max(1, queueDepth)) {
+        pending.current.shift();
+        uiPerf.superseded();
+      }
       schedule();
     },
     clear() {
-      pending.current = null;
+      pending.current = [];
       shown.current = null;
       const c = canvasRef.current;
       c?.getContext('2d')?.clearRect(0, 0, c.width, c.height);
@@ -98,7 +110,9 @@ export function VideoDepthView({ ref, overlay, opacity, label, smooth }: Props) 
     },
   }));
 
-  useEffect(() => frameClock.add(painter.current), []);
+  const onPaintedRef = useRef(onPainted);
+  onPaintedRef.current = onPainted;
+  useEffect(() => frameClock.add(painter.current, PAINT_ORDER.video), []);
 
   // Overlay toggle and opacity re-blend the frame on screen.
   useEffect(schedule, [overlay, opacity]);

@@ -6,32 +6,45 @@
  */
 export type Painter = (now: number) => void;
 
+/** Painter order within an animation frame: a frame's video first, then what shows its pose. */
+export const PAINT_ORDER = { video: 0, scene: 1 } as const;
+
 class FrameClock {
-  private readonly painters: Painter[] = [];
+  private readonly painters: { painter: Painter; order: number }[] = [];
   private readonly wanted = new Set<Painter>();
   private handle: number | null = null;
+  private ticking = false;
 
-  /** Registers a painter; painters run in registration order. Returns the unregister function. */
-  add(painter: Painter): () => void {
-    this.painters.push(painter);
+  /** Registers a painter; lower `order` runs first. Returns the unregister function. */
+  add(painter: Painter, order: number): () => void {
+    this.painters.push({ painter, order });
+    this.painters.sort((a, b) => a.order - b.order);
     return () => {
-      const i = this.painters.indexOf(painter);
+      const i = this.painters.findIndex((p) => p.painter === painter);
       if (i >= 0) this.painters.splice(i, 1);
       this.wanted.delete(painter);
     };
   }
 
-  /** Asks for `painter` to run on the next animation frame (once, however often it is asked). */
+  /**
+   * Asks for `painter` to run on the next animation frame (once, however often it is asked). Asked by an
+   * earlier painter during a frame, a later one runs in that same frame: the video's paint can hand its
+   * frame's pose to the 3D view and both reach the screen together.
+   */
   request(painter: Painter): void {
     this.wanted.add(painter);
-    this.handle ??= requestAnimationFrame(this.tick);
+    if (!this.ticking) this.handle ??= requestAnimationFrame(this.tick);
   }
 
   private readonly tick = (now: number): void => {
     this.handle = null;
-    const due = this.painters.filter((p) => this.wanted.has(p));
-    this.wanted.clear();
-    for (const painter of due) painter(now);
+    this.ticking = true;
+    try {
+      for (const { painter } of [...this.painters]) if (this.wanted.delete(painter)) painter(now);
+    } finally {
+      this.ticking = false;
+    }
+    if (this.wanted.size > 0) this.handle = requestAnimationFrame(this.tick);
   };
 }
 

@@ -12,10 +12,11 @@ class UiPerf {
   readonly latencies: number[] = [];
   /** ms between consecutive animation frames while frames are being shown. */
   readonly rafIntervals: number[] = [];
-  /** ms of main-thread work per video paint and per 3D render (where the frame budget goes). */
+  /** ms of main-thread work per video paint, 3D render, frame decode and mesh update (where the frame budget goes). */
   readonly paintWork: number[] = [];
   readonly sceneWork: number[] = [];
   readonly decodeWork: number[] = [];
+  readonly meshWork: number[] = [];
   painted_ = 0;
   supersededCount = 0;
   private lastRaf: number | null = null;
@@ -28,8 +29,13 @@ class UiPerf {
     this.latencies.push(latency);
   }
 
-  work(kind: 'paint' | 'scene' | 'decode', ms: number): void {
-    const list = kind === 'paint' ? this.paintWork : kind === 'scene' ? this.sceneWork : this.decodeWork;
+  work(kind: 'paint' | 'scene' | 'decode' | 'mesh', ms: number): void {
+    const list = {
+      paint: this.paintWork,
+      scene: this.sceneWork,
+      decode: this.decodeWork,
+      mesh: this.meshWork,
+    }[kind];
     if (list.length >= MAX_SAMPLES) list.splice(0, MAX_SAMPLES / 2);
     list.push(ms);
   }
@@ -63,6 +69,7 @@ class UiPerf {
     this.paintWork.length = 0;
     this.sceneWork.length = 0;
     this.decodeWork.length = 0;
+    this.meshWork.length = 0;
     this.painted_ = 0;
     this.supersededCount = 0;
   }

@@ -1,5 +1,6 @@
 /** Intraoperative view: video with depth overlay beside the growing 3D scene. */
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { FrameBundle } from '../../shared/api/binary.js';
 import type { NavApi } from '../../shared/api/nav-api.js';
 import type { CameraInfo, CaseSummary, RunStatus, SourceInfo, SourceSpec } from '../../shared/api/schemas.js';
 import { DepthOverlayControls } from '../components/DepthOverlayControls.js';
@@ -55,17 +56,19 @@ export function LiveView({ api, active, currentCase, run, onError }: Props) {
   }, [run?.runId]);
 
   useEffect(() => {
-    const offFrame = api.onFrame((frame) => {
-      video.current?.show(frame);
-      scene.current?.showCamera(frame, camera.current);
-      if (frame.pose) scene.current?.appendTrajectory([frame.pose[3]!, frame.pose[7]!, frame.pose[11]!]);
-    });
+    const offFrame = api.onFrame((frame) => video.current?.show(frame));
     const offMesh = api.onMesh((update) => scene.current?.applyMesh(update));
     return () => {
       offFrame();
       offMesh();
     };
   }, [api]);
+
+  // The 3D view takes a frame's pose when its video is painted, so both show the same instant.
+  const showPose = useCallback((frame: FrameBundle): void => {
+    scene.current?.showCamera(frame, camera.current);
+    if (frame.pose) scene.current?.appendTrajectory([frame.pose[3]!, frame.pose[7]!, frame.pose[11]!]);
+  }, []);
 
   const start = (): void => {
     if (!currentCase || !source || running) return;
@@ -156,7 +159,15 @@ export function LiveView({ api, active, currentCase, run, onError }: Props) {
         </span>
       </div>
       <div className="split">
-        <VideoDepthView ref={video} overlay={overlay} opacity={opacity} label="Endoscope" smooth />
+        <VideoDepthView
+          ref={video}
+          overlay={overlay}
+          opacity={opacity}
+          label="Endoscope"
+          smooth
+          queueDepth={2}
+          onPainted={showPose}
+        />
         <SceneView ref={scene} follow={follow} pointCloud={pointCloud} label="3D reconstruction" />
       </div>
     </div>
