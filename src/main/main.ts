@@ -295,6 +295,12 @@ function start(): void {
   });
 }
 
+// Without a usable GPU, Chromium composites in software but gives WebGL no fallback unless SwiftShader
+// is allowed; the 3D view would stay blank. The renderer loads only the app's own bundle, so the CPU
+// rasteriser's larger attack surface is not exposed to web content. (The 3D view detects it and renders
+// without multisampling at half resolution: docs/ui.md.)
+app.commandLine.appendSwitch('enable-unsafe-swiftshader');
+
 // Security settings that must precede 'ready'.
 app.enableSandbox();
 registerAppScheme();

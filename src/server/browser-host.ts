@@ -61,8 +61,11 @@ const CONTENT_TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
   '.ico': 'image/x-icon',
 };
-/** Bytes of queued video frames beyond which a new live frame is skipped for that page. */
-const FRAME_BACKLOG_BYTES = 1_200_000;
+/**
+ * Bytes of queued video frames beyond which a new live frame is skipped for that page: the credits' worth
+ * of 384x288 frames (RGB + float depth, ~0.8 MB each) with room to spare, so it only bites for larger ones.
+ */
+const FRAME_BACKLOG_BYTES = 2_500_000;
 
 export async function startBrowserHost(options: BrowserHostOptions): Promise<BrowserHost> {
   const bindHost = options.host ?? '127.0.0.1';

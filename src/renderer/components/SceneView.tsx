@@ -218,10 +218,10 @@ class SceneController {
       frameClock.request(this.painter);
       return;
     }
+    const began = performance.now();
     if (this.trajectoryDirty) this.rebuildTrajectory();
     this.lastRender = now;
     this.dirty = false;
-    const began = performance.now();
     this.engine.beginFrame();
     this.scene.render();
     this.engine.endFrame();
