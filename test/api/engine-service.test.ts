@@ -98,6 +98,22 @@ test(
       const mesh = await api.reviewMesh({ caseId: c.id });
       assert.ok(mesh.reset && mesh.changed[0]!.mesh.indices.length > 3000);
 
+      // Timeline bookmarks live in the case store (SQLite, audited) with their run and instant.
+      const mark = await api.call('annotations.add', {
+        caseId: c.id,
+        runId: run.id,
+        timeS: 1.0,
+        kind: 'bookmark',
+        label: 'vessel crossing',
+      });
+      assert.match(mark.id, /^\d+$/, 'the store gives the id');
+      const marks = await api.call('annotations.list', { caseId: c.id });
+      assert.deepEqual(
+        marks.map((m) => [m.kind, m.runId, m.timeS, m.label]),
+        [['bookmark', run.id, 1.0, 'vessel crossing']],
+      );
+      assert.ok(!existsSync(path.join(casesRoot, 'cases', c.id, 'annotations.json')), 'not a side file');
+
       for (const format of ['ply', 'obj', 'stl', 'glb'] as const) {
         const out = path.join(casesRoot, `export.${format}`);
         const r = await api.call('export.mesh', { caseId: c.id, format, outputPath: out });

@@ -53,6 +53,7 @@ test('a case exported as one archive imports into another store with the same co
       value: 5,
       meshId: m.id,
     });
+    a.addAnnotation(c.id, { kind: 'bookmark', text: 'portal vein', runName: 'run-1', timeS: 1.25 });
     const archive = path.join(dir, 'case.tar');
     const phases: string[] = [];
     const out = await exportCase(a, c.id, archive, (p) => phases.push(p.phase));
@@ -71,6 +72,11 @@ test('a case exported as one archive imports into another store with the same co
     assert.ok(kf && kf.depthFileId !== null);
     assert.ok(await b.readKeyframeDepth(kf));
     assert.equal(b.listMeasurements(id)[0]!.meshId, bm.id);
+    assert.deepEqual(
+      b.listAnnotations(id).map((x) => [x.kind, x.text, x.runName, x.timeS]),
+      [['bookmark', 'portal vein', 'run-1', 1.25]],
+      'timeline bookmarks travel with the case',
+    );
     const trail = b.auditLog(id);
     assert.equal(trail[0]!.actor, 'dr.a', 'history travels with the case');
     assert.equal(trail.at(-1)!.action, 'case.import');

@@ -291,3 +291,44 @@ test('deleting a case needs the token from a deletion request', async () => {
     await cleanup();
   }
 });
+
+test('a version-1 store migrates: its annotations become notes, bookmarks keep their run and time', async () => {
+  const { dir, cleanup } = await tempDir('store-migrate');
+  try {
+    // A store as the first release wrote it: only migration 1 applied, one case with one annotation.
+    const { MIGRATIONS } = await import('../../src/engine/store/schema.js');
+    const raw = new Database(path.join(dir, DATABASE_FILE));
+    raw.exec(MIGRATIONS[0]!.sql);
+    raw.pragma('user_version = 1');
+    const c = { id: '3f2a9c1e-0000-4000-8000-000000000001' };
+    const now = new Date().toISOString();
+    raw
+      .prepare(
+        'INSERT INTO cases (id, title, procedure, surgeon, case_date, patient_ref, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(c.id, CASE.title, CASE.procedure, CASE.surgeon, CASE.date, CASE.patientRef, now);
+    raw
+      .prepare(
+        "INSERT INTO annotations (case_id, text, author, created_at) VALUES (?, 'old note', 'dr.a', ?)",
+      )
+      .run(c.id, now);
+    raw.close();
+
+    const store = await CaseStore.open(dir, { actor: 'dr.b' });
+    const db = new Database(path.join(dir, DATABASE_FILE), { readonly: true });
+    assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    db.close();
+    const [note] = store.listAnnotations(c.id);
+    assert.deepEqual([note!.kind, note!.text, note!.runName, note!.timeS], ['note', 'old note', null, null]);
+    store.addAnnotation(c.id, { kind: 'bookmark', text: 'clip applied', runName: 'run-7', timeS: 12.5 });
+    const bookmark = store.listAnnotations(c.id)[1]!;
+    assert.deepEqual([bookmark.kind, bookmark.runName, bookmark.timeS], ['bookmark', 'run-7', 12.5]);
+    assert.throws(
+      () => store.addAnnotation(c.id, { kind: 'bookmark', text: 'x', timeS: -1 }),
+      (e: Error) => e instanceof StoreInputError && /timeS/.test(e.message),
+    );
+    store.close();
+  } finally {
+    await cleanup();
+  }
+});

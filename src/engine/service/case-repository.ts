@@ -45,7 +45,8 @@ export interface CaseRepository {
   createRun(run: RunSummary): Promise<string>;
   updateRun(run: RunSummary): Promise<void>;
   runFolder(caseId: string, runId: string): string;
-  addAnnotation(a: Annotation): Promise<void>;
+  /** Keeps a timeline bookmark or note; returns it as stored (with the id the store gave it). */
+  addAnnotation(a: Annotation): Promise<Annotation>;
   listAnnotations(caseId: string): Promise<Annotation[]>;
   addMeasurement(m: Measurement): Promise<Measurement>;
   listMeasurements(caseId: string): Promise<Measurement[]>;
@@ -200,9 +201,10 @@ export class FolderCaseRepository implements CaseRepository {
     return existsSync(full) ? readJson(full, z.array(schema)) : [];
   }
 
-  async addAnnotation(a: Annotation): Promise<void> {
+  async addAnnotation(a: Annotation): Promise<Annotation> {
     this.assertCase(a.caseId);
     await this.appendTo(a.caseId, 'annotations.json', annotationSchema, a);
+    return a;
   }
 
   listAnnotations(caseId: string): Promise<Annotation[]> {

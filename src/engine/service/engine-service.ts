@@ -119,9 +119,11 @@ export class EngineService implements NavApi {
       },
       'annotations.add': async (p) => {
         await (await this.repo()).getCase(p.caseId);
-        const a = { id: newId('ann'), ...p, createdAt: new Date().toISOString() };
-        await (await this.repo()).addAnnotation(a);
-        return a;
+        return (await this.repo()).addAnnotation({
+          id: newId('ann'),
+          ...p,
+          createdAt: new Date().toISOString(),
+        });
       },
       'annotations.list': async (p) => (await this.repo()).listAnnotations(p.caseId),
       'measurements.add': async (p) => {

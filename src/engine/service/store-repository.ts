@@ -1,15 +1,14 @@
 /**
- * The case repository on the SQLite case store (src/engine/store): cases, measurements and each run's
- * results (trajectory and mesh, versioned, hashed, in the audit log) live in the store; a run's replay
- * material (frame index, depth maps, source reference) stays in its run folder inside the store's case
- * folder. Timeline bookmarks are kept per case in that folder too: the store's annotations are tied to
- * recordings and frames, and a run on a dataset has no recording.
+ * The case repository on the SQLite case store (src/engine/store): cases, timeline bookmarks and notes,
+ * measurements and each run's results (trajectory and mesh, versioned, hashed, in the audit log) live in
+ * the store; a run's replay material (frame index, depth maps, source reference) stays in its run folder
+ * inside the store's case folder.
  */
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { NavApiError } from '../../shared/api/nav-api.js';
-import type { CaseSummary, Measurement } from '../../shared/api/schemas.js';
+import type { Annotation, CaseSummary, Measurement } from '../../shared/api/schemas.js';
 import { CaseStore, StoreError, StoreInputError, type CaseRecord } from '../store/index.js';
 import { FolderCaseRepository, type NewCase, type RunResults } from './case-repository.js';
 
@@ -115,6 +114,41 @@ export class StoreCaseRepository extends FolderCaseRepository {
     checkCaseId(caseId);
     try {
       return this.summary(this.store.getCase(caseId));
+    } catch (err) {
+      mapStoreError(err);
+    }
+  }
+
+  /** A bookmark or note at an instant of a run: the run is named as its results are (registerResults). */
+  override async addAnnotation(a: Annotation): Promise<Annotation> {
+    try {
+      const r = this.store.addAnnotation(a.caseId, {
+        kind: a.kind,
+        text: a.label,
+        runName: a.runId,
+        timeS: a.timeS,
+      });
+      return { ...a, id: String(r.id), createdAt: r.createdAt };
+    } catch (err) {
+      mapStoreError(err);
+    }
+  }
+
+  /** The case's timeline annotations (those with a time; others belong to recordings or positions). */
+  override async listAnnotations(caseId: string): Promise<Annotation[]> {
+    try {
+      return this.store
+        .listAnnotations(caseId)
+        .filter((r) => r.timeS !== null)
+        .map((r) => ({
+          id: String(r.id),
+          caseId,
+          runId: r.runName,
+          timeS: r.timeS!,
+          kind: r.kind,
+          label: r.text,
+          createdAt: r.createdAt,
+        }));
     } catch (err) {
       mapStoreError(err);
     }

@@ -110,8 +110,12 @@ const manifestSchema = z.object({
   ),
   annotations: z.array(
     z.object({
+      // Absent in archives written before schema version 2.
+      kind: z.enum(['note', 'bookmark']).default('note'),
       recording_id: optId,
       frame_number: z.number().int().nullable(),
+      run_name: s.nullable().default(null),
+      time_s: z.number().nonnegative().nullable().default(null),
       position: s.nullable(),
       text: s,
       author: s,
@@ -217,8 +221,11 @@ export async function exportCase(
       'created_at',
     ]),
     annotations: pick(all('SELECT * FROM annotations WHERE case_id = ? ORDER BY id'), [
+      'kind',
       'recording_id',
       'frame_number',
+      'run_name',
+      'time_s',
       'position',
       'text',
       'author',
@@ -546,10 +553,21 @@ function insertRows(store: CaseStore, m: Manifest, name: string): void {
         );
       }
       const insAnn = db.prepare(
-        'INSERT INTO annotations (case_id, recording_id, frame_number, position, text, author, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO annotations (case_id, kind, recording_id, frame_number, run_name, time_s, position, text, author, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       );
       for (const a of m.annotations)
-        insAnn.run(c.id, mapRec(a.recording_id), a.frame_number, a.position, a.text, a.author, a.created_at);
+        insAnn.run(
+          c.id,
+          a.kind,
+          mapRec(a.recording_id),
+          a.frame_number,
+          a.run_name,
+          a.time_s,
+          a.position,
+          a.text,
+          a.author,
+          a.created_at,
+        );
       const insMeas = db.prepare(
         'INSERT INTO measurements (case_id, mesh_id, kind, points, value, unit, label, author, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       );

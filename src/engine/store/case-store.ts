@@ -121,8 +121,11 @@ export interface TrajectoryRecord {
 export interface AnnotationRecord {
   id: number;
   caseId: string;
+  kind: 'note' | 'bookmark';
   recordingId: number | null;
   frameNumber: number | null;
+  runName: string | null;
+  timeS: number | null;
   position: [number, number, number] | null;
   text: string;
   author: string;
@@ -927,16 +930,19 @@ export class CaseStore {
     this.getCase(caseId);
     const a = parseInput(annotationInputSchema, input, 'annotation');
     const createdAt = nowIso();
-    const id = this.write('annotation.add', caseId, { text: a.text.slice(0, 80) }, () =>
+    const id = this.write('annotation.add', caseId, { kind: a.kind, text: a.text.slice(0, 80) }, () =>
       Number(
         this.db
           .prepare(
-            'INSERT INTO annotations (case_id, recording_id, frame_number, position, text, author, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+            'INSERT INTO annotations (case_id, kind, recording_id, frame_number, run_name, time_s, position, text, author, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
           )
           .run(
             caseId,
+            a.kind,
             a.recordingId,
             a.frameNumber,
+            a.runName,
+            a.timeS,
             a.position ? JSON.stringify(a.position) : null,
             a.text,
             this.actor,
@@ -953,8 +959,11 @@ export class CaseStore {
     ).map((r) => ({
       id: num(r.id),
       caseId: str(r.case_id),
+      kind: str(r.kind) === 'bookmark' ? 'bookmark' : 'note',
       recordingId: numOrNull(r.recording_id),
       frameNumber: numOrNull(r.frame_number),
+      runName: r.run_name === null ? null : str(r.run_name),
+      timeS: numOrNull(r.time_s),
       position: r.position === null ? null : (JSON.parse(str(r.position)) as [number, number, number]),
       text: str(r.text),
       author: str(r.author),

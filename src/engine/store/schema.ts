@@ -142,6 +142,17 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
   BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: rows cannot be deleted'); END;
 `,
   },
+  {
+    version: 2,
+    name: 'timeline annotations: kind, run and time',
+    // Bookmarks and notes on a run's review timeline. A run on a dataset has no recording, so the
+    // instant is the run's name (the name its trajectory and meshes carry) and seconds on its timeline.
+    sql: `
+ALTER TABLE annotations ADD COLUMN kind TEXT NOT NULL DEFAULT 'note' CHECK (kind IN ('note', 'bookmark'));
+ALTER TABLE annotations ADD COLUMN run_name TEXT;
+ALTER TABLE annotations ADD COLUMN time_s REAL CHECK (time_s IS NULL OR time_s >= 0);
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -68,8 +68,13 @@ export const meshParametersSchema = z.record(z.string(), z.unknown());
 
 export const annotationInputSchema = z.object({
   text: text(5000),
+  kind: z.enum(['note', 'bookmark']).default('note'),
   recordingId: rowIdSchema.nullable().default(null),
   frameNumber: z.number().int().nonnegative().nullable().default(null),
+  /** The run whose timeline `timeS` is on (its results' name). */
+  runName: z.string().min(1).max(200).nullable().default(null),
+  /** Seconds on the run's timeline. */
+  timeS: finite.nonnegative().nullable().default(null),
   position: vec3Schema.nullable().default(null),
 });
 export type AnnotationInput = z.input<typeof annotationInputSchema>;
