@@ -26,7 +26,9 @@ export function forkNodeEngineChild(options: NodeEngineChildOptions): EngineChil
     },
     postMessage(message, ports) {
       if (ports && ports.length > 0) throw new Error('a Node child process cannot receive MessagePorts');
-      if (child.connected) child.send(message);
+      // A message racing the child's death fails with EPIPE. Without a callback Node raises that as an
+      // 'error' event (an uncaught exception here); the exit handler already rejects what was in flight.
+      if (child.connected) child.send(message, () => undefined);
     },
     onMessage(listener) {
       child.on('message', (m: unknown) => listener(m));

@@ -12,6 +12,10 @@ import { engineToMainSchema, type EngineToMain, type MainToEngine } from '../eng
 /** One running engine process. */
 export interface EngineChild {
   readonly pid: number | undefined;
+  /**
+   * Delivers a message. One racing the process's exit may be dropped silently: the exit is reported
+   * through onExit, which rejects every request still in flight.
+   */
   postMessage(message: MainToEngine, ports?: readonly unknown[]): void;
   onMessage(listener: (message: unknown) => void): void;
   /** Called once when the process is gone, whatever the cause. */
