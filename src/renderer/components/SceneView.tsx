@@ -104,6 +104,36 @@ interface BlockGeometry {
   colors: Float32Array;
 }
 
+// A light from above (world +y in Babylon's axes, tilted towards the viewer) over a darker ground.
+const SKY_DIRECTION = new Vector3(0, 1, -0.3).normalize();
+const SKY_INTENSITY = 1.1;
+const GROUND_COLOR = new Color3(0.35, 0.35, 0.4);
+
+/**
+ * Vertex colours (RGB8, or white) lit by the hemisphere light, as RGBA floats. Baked per vertex rather
+ * than lit per pixel: the surface's triangles are about a voxel across, so the two look the same,
+ * while the per-pixel lighting shader was the largest part of a 3D redraw on a software renderer.
+ * The light is fixed in the world (Babylon's hemispheric light is too), so orbiting needs no re-bake.
+ */
+export function bakeHemisphereLight(rgb: Uint8Array | null, normals: Float32Array): Float32Array {
+  const n = normals.length / 3;
+  const out = new Float32Array(n * 4);
+  const { x: lx, y: ly, z: lz } = SKY_DIRECTION;
+  for (let v = 0; v < n; v++) {
+    // Babylon's hemispheric term: mix(ground, sky, 0.5 + 0.5 n.l); normals face the observed side.
+    const ndl = normals[3 * v]! * lx + normals[3 * v + 1]! * ly + normals[3 * v + 2]! * lz;
+    const t = 0.5 + 0.5 * ndl;
+    for (let c = 0; c < 3; c++) {
+      const ground = c === 0 ? GROUND_COLOR.r : c === 1 ? GROUND_COLOR.g : GROUND_COLOR.b;
+      const light = (ground + (1 - ground) * t) * SKY_INTENSITY;
+      const albedo = rgb ? rgb[3 * v + c]! / 255 : 1;
+      out[4 * v + c] = Math.min(1, albedo * light);
+    }
+    out[4 * v + 3] = 1;
+  }
+  return out;
+}
+
 /** Blocks per chunk edge: 4^3 fusion blocks (32 mm at 1 mm voxels) share a draw call. */
 const CHUNK_BLOCKS = 4;
 
@@ -173,13 +203,16 @@ class SceneController {
     this.camera.panningSensibility = 20;
     this.camera.lowerRadiusLimit = 5;
     this.camera.attachControl(true);
-    const light = new HemisphericLight('light', new Vector3(0, 1, -0.3), this.scene);
-    light.intensity = 1.1;
-    light.groundColor = new Color3(0.35, 0.35, 0.4);
+    // The surface's light is baked into its vertex colours (bakeHemisphereLight); the scene light is
+    // for anything else that is lit.
+    const light = new HemisphericLight('light', SKY_DIRECTION, this.scene);
+    light.intensity = SKY_INTENSITY;
+    light.groundColor = GROUND_COLOR;
     this.surfaceMaterial = new StandardMaterial('surface', this.scene);
     this.surfaceMaterial.backFaceCulling = false;
-    this.surfaceMaterial.twoSidedLighting = true;
-    this.surfaceMaterial.specularColor = new Color3(0.08, 0.08, 0.08);
+    // Unlit: the colour is the vertex colour (emissive white times the vertex colour, diffuse off).
+    this.surfaceMaterial.disableLighting = true;
+    this.surfaceMaterial.emissiveColor = Color3.White();
     this.cloudMaterial = new StandardMaterial('cloud', this.scene);
     this.cloudMaterial.pointsCloud = true;
     this.cloudMaterial.pointSize = 2;
@@ -261,8 +294,12 @@ class SceneController {
       this.scene,
     );
     // Programs may link in the background (parallel shader compilation): keep drawing until all are ready.
+    // Then hidden, not disposed: a compiled program is released with the last mesh that uses it.
     this.scene.executeWhenReady(() => {
-      for (const m of [surface, lines, ribbon]) m.dispose();
+      for (const m of [surface, lines, ribbon]) {
+        m.isPickable = false;
+        m.setEnabled(false);
+      }
       this.touch();
     });
     this.touch(2000);
@@ -315,14 +352,7 @@ class SceneController {
       const indices = toBabylonIndices(mesh.indices);
       const normals = new Float32Array(positions.length);
       VertexData.ComputeNormals(positions, indices, normals);
-      const colors = new Float32Array((positions.length / 3) * 4).fill(1);
-      if (mesh.colors) {
-        for (let i = 0, j = 0; i < mesh.colors.length; i += 3, j += 4) {
-          colors[j] = mesh.colors[i]! / 255;
-          colors[j + 1] = mesh.colors[i + 1]! / 255;
-          colors[j + 2] = mesh.colors[i + 2]! / 255;
-        }
-      }
+      const colors = bakeHemisphereLight(mesh.colors ?? null, normals);
       const chunk = chunkOf(key);
       this.blocks.set(key, { chunk, positions, indices, normals, colors });
       let members = this.chunkBlocks.get(chunk);
