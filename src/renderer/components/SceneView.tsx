@@ -273,7 +273,7 @@ class SceneController {
     const surface = new Mesh('warm-up surface', this.scene);
     const data = new VertexData();
     data.positions = [0, 0, 0, tiny, 0, 0, 0, tiny, 0];
-    data.indices = [0, 1, 2];
+    data.indices = new Uint32Array([0, 1, 2]); // 32-bit, as the surface chunks: another index type is another pipeline
     data.normals = [0, 0, -1, 0, 0, -1, 0, 0, -1];
     data.colors = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1];
     data.applyToMesh(surface);

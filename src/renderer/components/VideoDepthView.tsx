@@ -75,12 +75,17 @@ export function VideoDepthView({ ref, overlay, opacity, label, smooth, queueDept
     uiPerf.work('paint', performance.now() - began);
     uiPerf.painted(frame);
     onPaintedRef.current?.(frame);
-    // Text updates at 4 Hz: enough to read, and React is kept off the per-frame path.
+    // Text updates at 4 Hz: enough to read, and React is kept off the per-frame path. They render in a
+    // task of their own, after this animation frame, so a re-render never lengthens a frame's paint.
     const t = performance.now();
     if (!smooth || t - lastLegendUpdate.current > 250) {
       lastLegendUpdate.current = t;
-      setLegend(range.current ? { ...range.current } : null);
-      setInfo({ frameId: frame.frameId, timeS: frame.timeS, hasDepth: frame.depth !== null });
+      const legendNow = range.current ? { ...range.current } : null;
+      const infoNow = { frameId: frame.frameId, timeS: frame.timeS, hasDepth: frame.depth !== null };
+      setTimeout(() => {
+        setLegend(legendNow);
+        setInfo(infoNow);
+      }, 0);
     }
   };
 
