@@ -364,7 +364,38 @@ uint32_t TsdfVolume::preparePixelsAndBand(const FrameInput& f, std::vector<uint6
         const float* dUp = dRow - w;
         const float* dDn = dRow + w;
         const float yUp = rowYn_[v - 1], yDn = rowYn_[v + 1];
-        for (int u = 1; u + 1 < w; ++u) {
+        int u = 1;
+#if defined(__SSE2__)
+        // Four pixels at a time; the cosine through rsqrt (12-bit precision is plenty for a weight) instead
+        // of a square root and a division: this loop was a fifth of the integration time at 1 mm.
+        {
+          const __m128 vyn = _mm_set1_ps(yn), vyUp = _mm_set1_ps(yUp), vyDn = _mm_set1_ps(yDn);
+          const __m128 lo = _mm_set1_ps(minD), hi = _mm_set1_ps(maxD), one = _mm_set1_ps(1.0f);
+          const __m128 floorW = _mm_set1_ps(kMinAngleWeight), none = _mm_set1_ps(-1.0f), tiny = _mm_set1_ps(1e-30f);
+          const __m128 rayYz = _mm_set1_ps(1.0f + yn * yn);
+          const __m128 absMask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
+          auto inRange = [&](__m128 d) { return _mm_and_ps(_mm_cmpge_ps(d, lo), _mm_cmple_ps(d, hi)); };
+          for (; u + 4 < w; u += 4) {
+            const __m128 dl = _mm_loadu_ps(dRow + u - 1), dr = _mm_loadu_ps(dRow + u + 1);
+            const __m128 dt = _mm_loadu_ps(dUp + u), db = _mm_loadu_ps(dDn + u);
+            const __m128 xl = _mm_loadu_ps(xs + u - 1), xc = _mm_loadu_ps(xs + u), xr = _mm_loadu_ps(xs + u + 1);
+            const __m128 dx = _mm_sub_ps(dr, dl), dy = _mm_sub_ps(db, dt);
+            const __m128 tx0 = _mm_sub_ps(_mm_mul_ps(xr, dr), _mm_mul_ps(xl, dl)), tx1 = _mm_mul_ps(vyn, dx);
+            const __m128 ty0 = _mm_mul_ps(xc, dy), ty1 = _mm_sub_ps(_mm_mul_ps(vyDn, db), _mm_mul_ps(vyUp, dt));
+            const __m128 n0 = _mm_sub_ps(_mm_mul_ps(tx1, dy), _mm_mul_ps(dx, ty1));
+            const __m128 n1 = _mm_sub_ps(_mm_mul_ps(dx, ty0), _mm_mul_ps(tx0, dy));
+            const __m128 n2 = _mm_sub_ps(_mm_mul_ps(tx0, ty1), _mm_mul_ps(tx1, ty0));
+            const __m128 nn2 = _mm_add_ps(_mm_add_ps(_mm_mul_ps(n0, n0), _mm_mul_ps(n1, n1)), _mm_mul_ps(n2, n2));
+            const __m128 ray2 = _mm_add_ps(rayYz, _mm_mul_ps(xc, xc));
+            const __m128 dot = _mm_and_ps(_mm_add_ps(_mm_add_ps(_mm_mul_ps(n0, xc), _mm_mul_ps(n1, vyn)), n2), absMask);
+            __m128 c = _mm_mul_ps(dot, _mm_rsqrt_ps(_mm_max_ps(_mm_mul_ps(nn2, ray2), tiny)));
+            c = _mm_max_ps(_mm_min_ps(c, one), floorW);
+            const __m128 ok = _mm_and_ps(_mm_and_ps(inRange(dl), inRange(dr)), _mm_and_ps(inRange(dt), inRange(db)));
+            _mm_storeu_ps(angleWeight.data() + u, _mm_or_ps(_mm_and_ps(ok, c), _mm_andnot_ps(ok, none)));
+          }
+        }
+#endif
+        for (; u + 1 < w; ++u) {
           const float dl = dRow[u - 1], dr = dRow[u + 1], dt = dUp[u], db = dDn[u];
           const float tx0 = xs[u + 1] * dr - xs[u - 1] * dl, tx1 = yn * (dr - dl), tx2 = dr - dl;
           const float ty0 = xs[u] * (db - dt), ty1 = yDn * db - yUp * dt, ty2 = db - dt;
@@ -379,29 +410,55 @@ uint32_t TsdfVolume::preparePixelsAndBand(const FrameInput& f, std::vector<uint6
       } else if (angle) {
         std::fill(angleWeight.begin(), angleWeight.end(), -1.0f);
       }
-      // Records in one branch-free (vectorised) pass; confidence and the one-sided view angle, both
-      // rare, are applied after it.
+      // Records (depth, weight), four pixels at a time; the one-sided view angle, needed only near
+      // invalid pixels and at borders, for the lanes that need it. Confidence is applied after.
       PixelRecord* __restrict out = &pixels_[rowStart];
       const float* __restrict aw = angleWeight.data();
-      for (int u = 0; u < w; ++u) {
-        const float d = dRow[u];
-        const float valid = (d >= minD) & (d <= maxD) ? 1.0f : 0.0f;
-        const float a = aw[u];
-        out[u].depth = d;
-        out[u].weight = angle ? valid * (a >= 0 ? a : 1.0f) : valid;
-      }
-      if (conf) {
-        for (int u = 0; u < w; ++u) {
-          const float c = conf[rowStart + u];
-          if (out[u].weight > 0) out[u].weight *= c > 0 && std::isfinite(c) ? c : 0;
+      uint32_t rowCount = 0;
+      int u = 0;
+#if defined(__SSE2__)
+      {
+        static_assert(sizeof(PixelRecord) == 2 * sizeof(float), "records are (depth, weight) float pairs");
+        const __m128 lo = _mm_set1_ps(minD), hi = _mm_set1_ps(maxD), one = _mm_set1_ps(1.0f);
+        const __m128 zero = _mm_setzero_ps();
+        float* rec = reinterpret_cast<float*>(out);
+        for (; u + 4 <= w; u += 4) {
+          const __m128 d = _mm_loadu_ps(dRow + u);
+          const __m128 valid = _mm_and_ps(_mm_cmpge_ps(d, lo), _mm_cmple_ps(d, hi));
+          __m128 weight = _mm_and_ps(valid, one);
+          int fallbacks = 0;
+          if (angle) {
+            const __m128 a = _mm_loadu_ps(aw + u);
+            const __m128 fallback = _mm_cmplt_ps(a, zero);
+            weight = _mm_and_ps(valid, _mm_or_ps(_mm_and_ps(fallback, one), _mm_andnot_ps(fallback, a)));
+            fallbacks = _mm_movemask_ps(_mm_and_ps(fallback, valid));
+          }
+          _mm_storeu_ps(rec + 2 * u, _mm_unpacklo_ps(d, weight));
+          _mm_storeu_ps(rec + 2 * u + 4, _mm_unpackhi_ps(d, weight));
+          for (; fallbacks != 0; fallbacks &= fallbacks - 1) {
+            const int x = u + __builtin_ctz(static_cast<unsigned>(fallbacks));
+            out[x].weight = fallbackAngleWeight(f, x, v);
+          }
+          rowCount += static_cast<uint32_t>(__builtin_popcount(_mm_movemask_ps(valid)));
         }
       }
-      if (angle) {
-        for (int u = 0; u < w; ++u)
-          if (aw[u] < 0 && out[u].weight > 0) out[u].weight *= fallbackAngleWeight(f, u, v);
+#endif
+      for (; u < w; ++u) {
+        const float d = dRow[u];
+        const bool valid = (d >= minD) & (d <= maxD);
+        const float a = aw[u];
+        out[u].depth = d;
+        out[u].weight = valid ? (!angle ? 1.0f : a >= 0 ? a : fallbackAngleWeight(f, u, v)) : 0.0f;
+        rowCount += valid;
       }
-      uint32_t rowCount = 0;
-      for (int u = 0; u < w; ++u) rowCount += out[u].weight > 0;
+      if (conf) {
+        rowCount = 0;
+        for (int x = 0; x < w; ++x) {
+          const float c = conf[rowStart + x];
+          if (out[x].weight > 0) out[x].weight *= c > 0 && std::isfinite(c) ? c : 0;
+          rowCount += out[x].weight > 0;
+        }
+      }
       count += rowCount;
       if (v % plan.stride == 0) markBandBlocks(plan, f, v, worker);
     }
