@@ -293,8 +293,11 @@ void TsdfVolume::markBandBlocks(BandPlan& plan, const FrameInput& f, int v, unsi
     if (!(std::abs(ps[0]) < limit && std::abs(ps[1]) < limit && std::abs(ps[2]) < limit)) continue;
     int lo[3], hi[3];
     for (int c = 0; c < 3; ++c) {
-      lo[c] = static_cast<int>(std::floor(ps[c] - margin));
-      hi[c] = static_cast<int>(std::floor(ps[c] + margin));
+      // Clamped to the box (or the coordinate range): near the limits the margin would reach past it.
+      const int first = useBox ? plan.boxLo[c] : -static_cast<int>(limit);
+      const int last = useBox ? plan.boxLo[c] + plan.boxDim[c] - 1 : static_cast<int>(limit);
+      lo[c] = std::max(first, static_cast<int>(std::floor(ps[c] - margin)));
+      hi[c] = std::min(last, static_cast<int>(std::floor(ps[c] + margin)));
     }
     if (lo[0] == hi[0] && lo[1] == hi[1] && lo[2] == hi[2]) continue;  // marked above
     for (int bz = lo[2]; bz <= hi[2]; ++bz)

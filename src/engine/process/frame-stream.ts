@@ -6,9 +6,11 @@
  * what it shows stays at most FRAME_CREDITS frames behind the engine. Mesh updates are never dropped:
  * they are incremental, and losing one would leave holes in the surface.
  */
+import { LIVE_FRAME_CREDITS } from '../../shared/api/socket-protocol.js';
 import type { FramePort } from './protocol.js';
 
-export const FRAME_CREDITS = 2;
+/** The same credit as the browser host's (one policy for both hosts). */
+export const FRAME_CREDITS = LIVE_FRAME_CREDITS;
 
 export type StreamKind = 'frame' | 'mesh';
 

@@ -5,7 +5,7 @@
  * inside the store's case folder.
  */
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { NavApiError } from '../../shared/api/nav-api.js';
 import type { Annotation, CaseSummary, Measurement } from '../../shared/api/schemas.js';
@@ -119,9 +119,44 @@ export class StoreCaseRepository extends FolderCaseRepository {
     }
   }
 
+  private readonly legacyChecked = new Set<string>();
+
+  /**
+   * Earlier releases kept a store case's timeline annotations in `annotations.json` in its folder. The
+   * first time a case's annotations are touched, they move into the store (original times kept, one
+   * audit entry) and the file is renamed `annotations.imported.json`, so nothing recorded is lost and
+   * nothing is imported twice. A file that does not parse is left where it is.
+   */
+  private async importLegacyAnnotations(caseId: string): Promise<void> {
+    if (this.legacyChecked.has(caseId)) return;
+    checkCaseId(caseId);
+    this.store.getCase(caseId);
+    this.legacyChecked.add(caseId);
+    const file = path.join(this.caseFolder(caseId), 'annotations.json');
+    if (!existsSync(file)) return;
+    let legacy: Annotation[];
+    try {
+      legacy = await super.listAnnotations(caseId);
+    } catch {
+      return;
+    }
+    this.store.importAnnotations(
+      caseId,
+      legacy.map((a) => ({
+        kind: a.kind,
+        text: a.label,
+        runName: a.runId,
+        timeS: a.timeS,
+        createdAt: a.createdAt,
+      })),
+    );
+    await rename(file, path.join(this.caseFolder(caseId), 'annotations.imported.json'));
+  }
+
   /** A bookmark or note at an instant of a run: the run is named as its results are (registerResults). */
   override async addAnnotation(a: Annotation): Promise<Annotation> {
     try {
+      await this.importLegacyAnnotations(a.caseId);
       const r = this.store.addAnnotation(a.caseId, {
         kind: a.kind,
         text: a.label,
@@ -137,6 +172,7 @@ export class StoreCaseRepository extends FolderCaseRepository {
   /** The case's timeline annotations (those with a time; others belong to recordings or positions). */
   override async listAnnotations(caseId: string): Promise<Annotation[]> {
     try {
+      await this.importLegacyAnnotations(caseId);
       return this.store
         .listAnnotations(caseId)
         .filter((r) => r.timeS !== null)

@@ -30,6 +30,7 @@ import {
   caseIdSchema,
   caseInputSchema,
   frameRowSchema,
+  isoTimestampSchema,
   measurementInputSchema,
   meshParametersSchema,
   parseInput,
@@ -931,26 +932,51 @@ export class CaseStore {
     const a = parseInput(annotationInputSchema, input, 'annotation');
     const createdAt = nowIso();
     const id = this.write('annotation.add', caseId, { kind: a.kind, text: a.text.slice(0, 80) }, () =>
-      Number(
-        this.db
-          .prepare(
-            'INSERT INTO annotations (case_id, kind, recording_id, frame_number, run_name, time_s, position, text, author, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-          )
-          .run(
-            caseId,
-            a.kind,
-            a.recordingId,
-            a.frameNumber,
-            a.runName,
-            a.timeS,
-            a.position ? JSON.stringify(a.position) : null,
-            a.text,
-            this.actor,
-            createdAt,
-          ).lastInsertRowid,
-      ),
+      this.insertAnnotation(caseId, a, createdAt),
     );
     return { id, caseId, ...a, author: this.actor, createdAt };
+  }
+
+  /**
+   * Annotations kept elsewhere before (an earlier release's per-case JSON file), with their original
+   * times, in one transaction and one audit entry; returns how many were stored.
+   */
+  importAnnotations(caseId: string, items: readonly (AnnotationInput & { createdAt: string })[]): number {
+    this.getCase(caseId);
+    const parsed = items.map((item, i) => ({
+      a: parseInput(annotationInputSchema, item, `annotation ${i}`),
+      createdAt: parseInput(isoTimestampSchema, item.createdAt, `annotation ${i}.createdAt`),
+    }));
+    if (parsed.length === 0) return 0;
+    this.write('annotation.import', caseId, { count: parsed.length }, () => {
+      for (const { a, createdAt } of parsed) this.insertAnnotation(caseId, a, createdAt);
+    });
+    return parsed.length;
+  }
+
+  private insertAnnotation(
+    caseId: string,
+    a: z.output<typeof annotationInputSchema>,
+    createdAt: string,
+  ): number {
+    return Number(
+      this.db
+        .prepare(
+          'INSERT INTO annotations (case_id, kind, recording_id, frame_number, run_name, time_s, position, text, author, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(
+          caseId,
+          a.kind,
+          a.recordingId,
+          a.frameNumber,
+          a.runName,
+          a.timeS,
+          a.position ? JSON.stringify(a.position) : null,
+          a.text,
+          this.actor,
+          createdAt,
+        ).lastInsertRowid,
+    );
   }
 
   listAnnotations(caseId: string): AnnotationRecord[] {
@@ -962,7 +988,8 @@ export class CaseStore {
       kind: str(r.kind) === 'bookmark' ? 'bookmark' : 'note',
       recordingId: numOrNull(r.recording_id),
       frameNumber: numOrNull(r.frame_number),
-      runName: r.run_name === null ? null : str(r.run_name),
+      // Absent (undefined) on a version-1 store opened read-only, which is not migrated.
+      runName: r.run_name == null ? null : str(r.run_name),
       timeS: numOrNull(r.time_s),
       position: r.position === null ? null : (JSON.parse(str(r.position)) as [number, number, number]),
       text: str(r.text),

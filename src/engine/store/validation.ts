@@ -66,6 +66,9 @@ export type FrameRow = z.infer<typeof frameRowSchema>;
 
 export const meshParametersSchema = z.record(z.string(), z.unknown());
 
+/** A moment as an ISO 8601 timestamp (what the store writes into created_at). */
+export const isoTimestampSchema = z.iso.datetime({ offset: true });
+
 export const annotationInputSchema = z.object({
   text: text(5000),
   kind: z.enum(['note', 'bookmark']).default('note'),

@@ -313,8 +313,8 @@ class SceneController {
   private adaptResolution(now: number): void {
     if (now - this.lastAdapt < 1000) return;
     this.lastAdapt = now;
-    const latency = uiPerf.recentLatency();
-    if (latency === null) return;
+    // Only the last second's paints count: without a stream (review, a finished run) nothing is late.
+    const latency = uiPerf.recentLatency() ?? 0;
     const level = this.engine.getHardwareScalingLevel();
     const { min, max } = this.scaling;
     if (latency > LATE_VIDEO_MS && level < max)

@@ -44,6 +44,7 @@ export function VideoDepthView({ ref, overlay, opacity, label, smooth, queueDept
   const [legend, setLegend] = useState<DepthRange | null>(null);
   const [info, setInfo] = useState<{ frameId: number; timeS: number; hasDepth: boolean } | null>(null);
   const lastLegendUpdate = useRef(0);
+  const textGeneration = useRef(0);
 
   const paint = (): void => {
     const fresh = pending.current.shift() ?? null;
@@ -82,7 +83,10 @@ export function VideoDepthView({ ref, overlay, opacity, label, smooth, queueDept
       lastLegendUpdate.current = t;
       const legendNow = range.current ? { ...range.current } : null;
       const infoNow = { frameId: frame.frameId, timeS: frame.timeS, hasDepth: frame.depth !== null };
+      const generation = textGeneration.current;
       setTimeout(() => {
+        // A clear() in between (a new run) wins over the text of a frame painted before it.
+        if (generation !== textGeneration.current) return;
         setLegend(legendNow);
         setInfo(infoNow);
       }, 0);
@@ -105,6 +109,7 @@ export function VideoDepthView({ ref, overlay, opacity, label, smooth, queueDept
       schedule();
     },
     clear() {
+      textGeneration.current++;
       pending.current = [];
       shown.current = null;
       const c = canvasRef.current;

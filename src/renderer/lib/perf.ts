@@ -6,6 +6,7 @@
 import type { FrameBundle } from '../../shared/api/binary.js';
 
 const MAX_SAMPLES = 20000;
+const RECENT_SAMPLES = 120;
 
 class UiPerf {
   /** ms from producedAtMs to the paint (the end of the animation-frame callback that drew it). */
@@ -20,13 +21,18 @@ class UiPerf {
   painted_ = 0;
   supersededCount = 0;
   private lastRaf: number | null = null;
+  /** Paint time and latency of the latest paints, for recentLatency(). */
+  private readonly recent: { at: number; ms: number }[] = [];
   private rafLoop = false;
 
   painted(frame: FrameBundle): void {
     this.painted_++;
-    const latency = performance.timeOrigin + performance.now() - frame.producedAtMs;
+    const now = performance.now();
+    const latency = performance.timeOrigin + now - frame.producedAtMs;
     if (this.latencies.length >= MAX_SAMPLES) this.latencies.splice(0, MAX_SAMPLES / 2);
     this.latencies.push(latency);
+    this.recent.push({ at: now, ms: latency });
+    if (this.recent.length > RECENT_SAMPLES) this.recent.shift();
   }
 
   work(kind: 'paint' | 'scene' | 'decode' | 'mesh', ms: number): void {
@@ -72,12 +78,23 @@ class UiPerf {
     this.meshWork.length = 0;
     this.painted_ = 0;
     this.supersededCount = 0;
+    this.recent.length = 0;
   }
 
-  /** Mean latency of the last n paints, ms. */
-  recentLatency(n = 30): number | null {
-    const tail = this.latencies.slice(-n);
-    return tail.length ? tail.reduce((s, x) => s + x, 0) / tail.length : null;
+  /**
+   * Mean latency of the paints of the last `windowMs`, ms; null when nothing was painted in that time
+   * (no stream), so a stalled or finished stream never reads as late.
+   */
+  recentLatency(windowMs = 1000): number | null {
+    const since = performance.now() - windowMs;
+    let sum = 0;
+    let n = 0;
+    for (const r of this.recent) {
+      if (r.at < since) continue;
+      sum += r.ms;
+      n++;
+    }
+    return n > 0 ? sum / n : null;
   }
 }
 

@@ -56,7 +56,11 @@ export function LiveView({ api, active, currentCase, run, onError }: Props) {
   }, [run?.runId]);
 
   useEffect(() => {
-    const offFrame = api.onFrame((frame) => video.current?.show(frame));
+    const offFrame = api.onFrame((frame) => {
+      video.current?.show(frame);
+      // Every pose joins the trajectory as it arrives, painted or not (a hidden window paints nothing).
+      if (frame.pose) scene.current?.appendTrajectory([frame.pose[3]!, frame.pose[7]!, frame.pose[11]!]);
+    });
     const offMesh = api.onMesh((update) => scene.current?.applyMesh(update));
     return () => {
       offFrame();
@@ -64,11 +68,11 @@ export function LiveView({ api, active, currentCase, run, onError }: Props) {
     };
   }, [api]);
 
-  // The 3D view takes a frame's pose when its video is painted, so both show the same instant.
-  const showPose = useCallback((frame: FrameBundle): void => {
-    scene.current?.showCamera(frame, camera.current);
-    if (frame.pose) scene.current?.appendTrajectory([frame.pose[3]!, frame.pose[7]!, frame.pose[11]!]);
-  }, []);
+  // The 3D view's camera takes a frame's pose when its video is painted, so both show the same instant.
+  const showPose = useCallback(
+    (frame: FrameBundle): void => scene.current?.showCamera(frame, camera.current),
+    [],
+  );
 
   const start = (): void => {
     if (!currentCase || !source || running) return;

@@ -208,6 +208,12 @@ export class DepthEngine {
     const data = new Float32Array(rgb.width * rgb.height);
     resizeBilinear(depthOut, w, h, data, rgb.width, rgb.height);
     maskBlackBorder(data, rgb);
+    // A pixel the network got wrong (NaN, infinite or negative: a damaged model, a numeric overflow)
+    // becomes "no depth", so one bad pixel never stops fusion, which rejects such frames whole.
+    for (let i = 0; i < data.length; i++) {
+      const d = data[i]!;
+      if (!(d >= 0) || d === Infinity) data[i] = 0;
+    }
     return { depth: { width: rgb.width, height: rgb.height, data }, relativePose };
   }
 

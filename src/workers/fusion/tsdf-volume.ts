@@ -3,7 +3,7 @@
  * it inside a worker thread (fusion.worker.ts does) or through FusionClient (client.ts).
  *
  * Units and frames: millimetres; `pose` is camera-to-world (row-major 4x4, OpenCV camera axes); depth
- * is z along the optical axis, 0 / negative / non-finite = unknown; pixel centres at integer coordinates.
+ * is z along the optical axis, 0 = unknown (NaN, infinite or negative depth is rejected); pixel centres at integer coordinates.
  * Voxel (i, j, k) is centred at (i, j, k) * voxelSize in the world frame.
  */
 import type { PinholeIntrinsics } from '../../shared/camera.js';
@@ -48,6 +48,7 @@ export const DEFAULT_FUSION_OPTIONS = {
 
 /** One RGB-D frame to fuse. */
 export interface FusionFrame {
+  /** Depth along the optical axis, mm: 0 = no measurement; NaN, infinite or negative values are rejected (throws). */
   depth: DepthImage;
   /** Colour of the same size as the depth; optional (voxels keep their colour without it). */
   rgb?: RgbImage;
