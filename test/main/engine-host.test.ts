@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MessageChannel } from 'node:worker_threads';
 import { type HostedEngine, serveEngine } from '../../src/engine/process/engine-host.js';
-import type { StreamKind } from '../../src/engine/process/frame-stream.js';
+import { FRAME_CREDITS, type StreamKind } from '../../src/engine/process/frame-stream.js';
 import type { EngineToMain, FramePort, ParentChannel } from '../../src/engine/process/protocol.js';
 import { STREAM_PORT_CHANNEL } from '../../src/main/ipc/channels.js';
 import { createElectronNavApi, type StreamPortLike } from '../../src/preload/electron-nav-api.js';
@@ -148,17 +148,18 @@ test('frames reach the preload over a MessagePort with flow control; mesh update
     h.emit(encodeFrame(frame(i)), 'frame');
     if (i === 5) h.emit(encodeMeshBlocks(mesh('block-a')), 'mesh');
   }
-  for (let i = 0; i < 100 && frames.length < 2; i++) await tick();
+  const credited = Array.from({ length: FRAME_CREDITS }, (_, i) => i);
+  for (let i = 0; i < 100 && frames.length < FRAME_CREDITS; i++) await tick();
   await tick(50);
-  assert.deepEqual(frames, [0, 1]);
+  assert.deepEqual(frames, credited);
   assert.deepEqual(meshes, ['block-a']);
 
-  // The preload acked both: frames paced at the window's speed all arrive.
+  // The preload acked them: frames paced at the window's speed all arrive.
   for (let i = 10; i < 15; i++) {
     h.emit(encodeFrame(frame(i)), 'frame');
     for (let k = 0; k < 100 && !frames.includes(i); k++) await tick(5);
   }
-  assert.deepEqual(frames, [0, 1, 10, 11, 12, 13, 14]);
+  assert.deepEqual(frames, [...credited, 10, 11, 12, 13, 14]);
 
   h.deliver({ type: 'detach-frame-port', portId: 1 });
   assert.equal(h.binaryListeners.size, 0, 'detaching unsubscribes from the engine');
