@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,6 +12,34 @@ import { VideoFileFrameSource } from '../../src/engine/capture/video-file-source
 import { REPO_ROOT, tempDir } from './helpers.js';
 
 const VIRTUAL_DEVICE = 'testsrc2=size=1920x1080:rate=60000/1001';
+
+/** A live 320x240 H.264 MPEG-TS stream to `url`, paced in real time (the network-stream tests' sender). */
+function sendTestStream(ffmpegPath: string, url: string): ChildProcess {
+  const args = [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=320x240:rate=30',
+  ];
+  args.push(
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-tune',
+    'zerolatency',
+    '-g',
+    '10',
+    '-f',
+    'mpegts',
+    url,
+  );
+  return spawn(ffmpegPath, args, { stdio: 'ignore' });
+}
 
 async function countFrames(file: string): Promise<number> {
   const source = await VideoFileFrameSource.open(file, {
@@ -78,31 +106,7 @@ test('a local UDP stream is captured; a stall raises "stale" and recovery "resum
   const { dir, cleanup } = await tempDir('udp');
   const ffmpeg = await getFfmpeg();
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const sender = spawn(
-    ffmpeg.path,
-    [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-re',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=320x240:rate=30',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-tune',
-      'zerolatency',
-      '-g',
-      '10',
-      '-f',
-      'mpegts',
-      `udp://127.0.0.1:${port}?pkt_size=1316`,
-    ],
-    { stdio: 'ignore' },
-  );
+  const sender = sendTestStream(ffmpeg.path, `udp://127.0.0.1:${port}?pkt_size=1316`);
   try {
     const cap = await LiveCapture.start({
       source: { kind: 'stream', url: `udp://127.0.0.1:${port}` },
@@ -142,31 +146,7 @@ test('an SRT stream (caller to a local listener) is captured and recorded', asyn
   }
   const { dir, cleanup } = await tempDir('srt');
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const sender = spawn(
-    ffmpeg.path,
-    [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-re',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=320x240:rate=30',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-tune',
-      'zerolatency',
-      '-g',
-      '10',
-      '-f',
-      'mpegts',
-      `srt://127.0.0.1:${port}?mode=listener`,
-    ],
-    { stdio: 'ignore' },
-  );
+  const sender = sendTestStream(ffmpeg.path, `srt://127.0.0.1:${port}?mode=listener`);
   try {
     await sleep(300); // the listener must be up before the caller connects
     const cap = await LiveCapture.start({

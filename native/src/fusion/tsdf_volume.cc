@@ -329,7 +329,6 @@ uint32_t TsdfVolume::preparePixelsAndBand(const FrameInput& f, std::vector<uint6
   pixels_.resize(static_cast<size_t>(w) * h);
   const float minD = params_.minDepth, maxD = params_.maxDepth;
   const float* depth = f.depth;
-  const float* xs = colXn_.data();
   // Split in two so the workers wake (and then spin) while this short pass runs, not during the next.
   DepthScan halves[2];
   const size_t n = pixels_.size();
@@ -353,66 +352,50 @@ uint32_t TsdfVolume::preparePixelsAndBand(const FrameInput& f, std::vector<uint6
   // are in its own cache.
   pool_.parallelFor(static_cast<size_t>(h), 8, [&](size_t y0, size_t y1, unsigned worker) {
     uint32_t count = 0;
-    // Per row: the view-angle weight where the four neighbours are valid (central differences), else -1,
-    // asking for the one-sided fallback. The loop is branch-free with one float store, so it vectorises.
     std::vector<float> angleWeight(static_cast<size_t>(w), -1.0f);
     for (size_t vv = y0; vv < y1; ++vv) {
       const int v = static_cast<int>(vv);
       const float yn = rowYn_[v];
       const size_t rowStart = static_cast<size_t>(v) * w;
       const float* dRow = depth + rowStart;
-      const float* rs = &rayScale_[rowStart];
       const bool interiorRow = v > 0 && v + 1 < h;
+      // The view-angle weight where the four neighbours are valid (central differences); -1 asks the
+      // record pass below for fallbackAngleWeight, which also serves the columns this loop leaves.
+      std::fill(angleWeight.begin(), angleWeight.end(), -1.0f);
+#if defined(__SSE2__)
       if (angle && interiorRow) {
         const float* dUp = dRow - w;
         const float* dDn = dRow + w;
         const float yUp = rowYn_[v - 1], yDn = rowYn_[v + 1];
-        int u = 1;
-#if defined(__SSE2__)
+        const float* xs = colXn_.data();
         // Four pixels at a time; the cosine through rsqrt (12-bit precision is plenty for a weight) instead
         // of a square root and a division: this loop was a fifth of the integration time at 1 mm.
-        {
-          const __m128 vyn = _mm_set1_ps(yn), vyUp = _mm_set1_ps(yUp), vyDn = _mm_set1_ps(yDn);
-          const __m128 lo = _mm_set1_ps(minD), hi = _mm_set1_ps(maxD), one = _mm_set1_ps(1.0f);
-          const __m128 floorW = _mm_set1_ps(kMinAngleWeight), none = _mm_set1_ps(-1.0f), tiny = _mm_set1_ps(1e-30f);
-          const __m128 rayYz = _mm_set1_ps(1.0f + yn * yn);
-          const __m128 absMask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
-          auto inRange = [&](__m128 d) { return _mm_and_ps(_mm_cmpge_ps(d, lo), _mm_cmple_ps(d, hi)); };
-          for (; u + 4 < w; u += 4) {
-            const __m128 dl = _mm_loadu_ps(dRow + u - 1), dr = _mm_loadu_ps(dRow + u + 1);
-            const __m128 dt = _mm_loadu_ps(dUp + u), db = _mm_loadu_ps(dDn + u);
-            const __m128 xl = _mm_loadu_ps(xs + u - 1), xc = _mm_loadu_ps(xs + u), xr = _mm_loadu_ps(xs + u + 1);
-            const __m128 dx = _mm_sub_ps(dr, dl), dy = _mm_sub_ps(db, dt);
-            const __m128 tx0 = _mm_sub_ps(_mm_mul_ps(xr, dr), _mm_mul_ps(xl, dl)), tx1 = _mm_mul_ps(vyn, dx);
-            const __m128 ty0 = _mm_mul_ps(xc, dy), ty1 = _mm_sub_ps(_mm_mul_ps(vyDn, db), _mm_mul_ps(vyUp, dt));
-            const __m128 n0 = _mm_sub_ps(_mm_mul_ps(tx1, dy), _mm_mul_ps(dx, ty1));
-            const __m128 n1 = _mm_sub_ps(_mm_mul_ps(dx, ty0), _mm_mul_ps(tx0, dy));
-            const __m128 n2 = _mm_sub_ps(_mm_mul_ps(tx0, ty1), _mm_mul_ps(tx1, ty0));
-            const __m128 nn2 = _mm_add_ps(_mm_add_ps(_mm_mul_ps(n0, n0), _mm_mul_ps(n1, n1)), _mm_mul_ps(n2, n2));
-            const __m128 ray2 = _mm_add_ps(rayYz, _mm_mul_ps(xc, xc));
-            const __m128 dot = _mm_and_ps(_mm_add_ps(_mm_add_ps(_mm_mul_ps(n0, xc), _mm_mul_ps(n1, vyn)), n2), absMask);
-            __m128 c = _mm_mul_ps(dot, _mm_rsqrt_ps(_mm_max_ps(_mm_mul_ps(nn2, ray2), tiny)));
-            c = _mm_max_ps(_mm_min_ps(c, one), floorW);
-            const __m128 ok = _mm_and_ps(_mm_and_ps(inRange(dl), inRange(dr)), _mm_and_ps(inRange(dt), inRange(db)));
-            _mm_storeu_ps(angleWeight.data() + u, _mm_or_ps(_mm_and_ps(ok, c), _mm_andnot_ps(ok, none)));
-          }
+        const __m128 vyn = _mm_set1_ps(yn), vyUp = _mm_set1_ps(yUp), vyDn = _mm_set1_ps(yDn);
+        const __m128 lo = _mm_set1_ps(minD), hi = _mm_set1_ps(maxD), one = _mm_set1_ps(1.0f);
+        const __m128 floorW = _mm_set1_ps(kMinAngleWeight), none = _mm_set1_ps(-1.0f), tiny = _mm_set1_ps(1e-30f);
+        const __m128 rayYz = _mm_set1_ps(1.0f + yn * yn);
+        const __m128 absMask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
+        auto inRange = [&](__m128 d) { return _mm_and_ps(_mm_cmpge_ps(d, lo), _mm_cmple_ps(d, hi)); };
+        for (int u = 1; u + 4 < w; u += 4) {
+          const __m128 dl = _mm_loadu_ps(dRow + u - 1), dr = _mm_loadu_ps(dRow + u + 1);
+          const __m128 dt = _mm_loadu_ps(dUp + u), db = _mm_loadu_ps(dDn + u);
+          const __m128 xl = _mm_loadu_ps(xs + u - 1), xc = _mm_loadu_ps(xs + u), xr = _mm_loadu_ps(xs + u + 1);
+          const __m128 dx = _mm_sub_ps(dr, dl), dy = _mm_sub_ps(db, dt);
+          const __m128 tx0 = _mm_sub_ps(_mm_mul_ps(xr, dr), _mm_mul_ps(xl, dl)), tx1 = _mm_mul_ps(vyn, dx);
+          const __m128 ty0 = _mm_mul_ps(xc, dy), ty1 = _mm_sub_ps(_mm_mul_ps(vyDn, db), _mm_mul_ps(vyUp, dt));
+          const __m128 n0 = _mm_sub_ps(_mm_mul_ps(tx1, dy), _mm_mul_ps(dx, ty1));
+          const __m128 n1 = _mm_sub_ps(_mm_mul_ps(dx, ty0), _mm_mul_ps(tx0, dy));
+          const __m128 n2 = _mm_sub_ps(_mm_mul_ps(tx0, ty1), _mm_mul_ps(tx1, ty0));
+          const __m128 nn2 = _mm_add_ps(_mm_add_ps(_mm_mul_ps(n0, n0), _mm_mul_ps(n1, n1)), _mm_mul_ps(n2, n2));
+          const __m128 ray2 = _mm_add_ps(rayYz, _mm_mul_ps(xc, xc));
+          const __m128 dot = _mm_and_ps(_mm_add_ps(_mm_add_ps(_mm_mul_ps(n0, xc), _mm_mul_ps(n1, vyn)), n2), absMask);
+          __m128 c = _mm_mul_ps(dot, _mm_rsqrt_ps(_mm_max_ps(_mm_mul_ps(nn2, ray2), tiny)));
+          c = _mm_max_ps(_mm_min_ps(c, one), floorW);
+          const __m128 ok = _mm_and_ps(_mm_and_ps(inRange(dl), inRange(dr)), _mm_and_ps(inRange(dt), inRange(db)));
+          _mm_storeu_ps(angleWeight.data() + u, _mm_or_ps(_mm_and_ps(ok, c), _mm_andnot_ps(ok, none)));
         }
-#endif
-        for (; u + 1 < w; ++u) {
-          const float dl = dRow[u - 1], dr = dRow[u + 1], dt = dUp[u], db = dDn[u];
-          const float tx0 = xs[u + 1] * dr - xs[u - 1] * dl, tx1 = yn * (dr - dl), tx2 = dr - dl;
-          const float ty0 = xs[u] * (db - dt), ty1 = yDn * db - yUp * dt, ty2 = db - dt;
-          const float n0 = tx1 * ty2 - tx2 * ty1, n1 = tx2 * ty0 - tx0 * ty2, n2 = tx0 * ty1 - tx1 * ty0;
-          const float nn = std::sqrt(n0 * n0 + n1 * n1 + n2 * n2);
-          const float c = std::abs(n0 * xs[u] + n1 * yn + n2) / (nn * rs[u] + 1e-30f);
-          const bool ok = (dl >= minD) & (dl <= maxD) & (dr >= minD) & (dr <= maxD) & (dt >= minD) &
-                          (dt <= maxD) & (db >= minD) & (db <= maxD);
-          angleWeight[u] = ok ? std::max(std::min(c, 1.0f), kMinAngleWeight) : -1.0f;
-        }
-        angleWeight[0] = angleWeight[w - 1] = -1.0f;
-      } else if (angle) {
-        std::fill(angleWeight.begin(), angleWeight.end(), -1.0f);
       }
+#endif
       // Records (depth, weight), four pixels at a time; the one-sided view angle, needed only near
       // invalid pixels and at borders, for the lanes that need it. Confidence is applied after.
       PixelRecord* __restrict out = &pixels_[rowStart];

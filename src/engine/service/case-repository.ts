@@ -63,6 +63,25 @@ export interface RunResults {
 
 const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
+type CaseFields = Pick<CaseSummary, 'id' | 'title' | 'procedure' | 'surgeon' | 'patientRef' | 'createdAt'>;
+
+/** The case browser's search: a case-insensitive match on its text fields, newest first, at most `limit`. */
+export function selectCases<C extends CaseFields>(
+  cases: readonly C[],
+  search: string | undefined,
+  limit: number,
+): C[] {
+  const needle = search?.trim().toLowerCase();
+  return cases
+    .filter(
+      (c) =>
+        !needle ||
+        [c.title, c.procedure, c.surgeon, c.patientRef, c.id].some((f) => f.toLowerCase().includes(needle)),
+    )
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+    .slice(0, limit);
+}
+
 export function newId(prefix: string): string {
   const stamp = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
   return `${prefix}-${stamp}-${randomBytes(4).toString('hex')}`;
@@ -127,15 +146,7 @@ export class FolderCaseRepository implements CaseRepository {
       if (!existsSync(path.join(this.root, entry.name, 'case.json'))) continue;
       out.push(await this.getCase(entry.name));
     }
-    const needle = search?.trim().toLowerCase();
-    return out
-      .filter(
-        (c) =>
-          !needle ||
-          [c.title, c.procedure, c.surgeon, c.patientRef, c.id].some((f) => f.toLowerCase().includes(needle)),
-      )
-      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
-      .slice(0, limit);
+    return selectCases(out, search, limit);
   }
 
   async createCase(input: NewCase): Promise<CaseSummary> {

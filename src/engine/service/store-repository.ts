@@ -10,7 +10,7 @@ import path from 'node:path';
 import { NavApiError } from '../../shared/api/nav-api.js';
 import type { Annotation, CaseSummary, Measurement } from '../../shared/api/schemas.js';
 import { CaseStore, StoreError, StoreInputError, type CaseRecord } from '../store/index.js';
-import { FolderCaseRepository, type NewCase, type RunResults } from './case-repository.js';
+import { FolderCaseRepository, type NewCase, type RunResults, selectCases } from './case-repository.js';
 
 const ACTOR = 'navws-workstation';
 
@@ -84,16 +84,7 @@ export class StoreCaseRepository extends FolderCaseRepository {
   }
 
   override async listCases(search?: string, limit = 200): Promise<CaseSummary[]> {
-    const needle = search?.trim().toLowerCase();
-    const cases = this.store
-      .listCases()
-      .filter(
-        (c) =>
-          !needle ||
-          [c.title, c.procedure, c.surgeon, c.patientRef, c.id].some((f) => f.toLowerCase().includes(needle)),
-      )
-      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
-      .slice(0, limit);
+    const cases = selectCases(this.store.listCases(), search, limit);
     return Promise.all(cases.map((c) => this.summary(c)));
   }
 
