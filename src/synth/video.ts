@@ -3,12 +3,13 @@ import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { getFfmpeg } from '../engine/capture/ffmpeg.js';
+import { getFfmpeg, requireFfmpeg } from '../engine/capture/ffmpeg.js';
 
 const run = promisify(execFile);
 
 export async function encodeFramesAsVideo(root: string, fps: number): Promise<void> {
   const ffmpeg = await getFfmpeg();
+  requireFfmpeg(ffmpeg, { encoders: ['libx264'] }, 'encoding the phantom as rgb.mp4');
   const target = path.join(root, 'rgb.mp4');
   try {
     // 4:4:4 keeps the colour resolution of the rendered frames; single-threaded x264 keeps it deterministic.

@@ -115,6 +115,7 @@ test('native code is unpacked from asar; models and samples ship as extra resour
     'better-sqlite3',
     'onnxruntime-node/bin',
     'ffmpeg-static',
+    '@ffmpeg-installer/*/ffmpeg',
   ]) {
     assert.ok(unpack.includes(needle), `asarUnpack covers ${needle}`);
   }

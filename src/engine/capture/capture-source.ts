@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { type DeviceApi, defaultDeviceApi, frameRateArg, knownPixelFormats } from './devices.js';
+import type { FfmpegNeeds } from './ffmpeg.js';
 
 const fps = z.number().positive().max(1000);
 export const captureSourceSchema = z.discriminatedUnion('kind', [
@@ -84,6 +85,21 @@ export function describeSource(source: ParsedSource): string {
 }
 
 /** ffmpeg input options and input (everything up to and including `-i ...`). */
+/** The ffmpeg protocols a network source needs (rtsp is a demuxer over tcp; rtsps adds tls). */
+export function sourceNeeds(source: ParsedSource): FfmpegNeeds {
+  if (source.kind !== 'stream') return {};
+  const scheme = source.url.slice(0, source.url.indexOf(':'));
+  const protocols: Record<string, string[]> = {
+    rtsp: ['tcp'],
+    rtsps: ['tcp', 'tls'],
+    srt: ['srt'],
+    udp: ['udp'],
+    rtp: ['rtp'],
+    tcp: ['tcp'],
+  };
+  return { protocols: protocols[scheme] ?? [scheme] };
+}
+
 export async function inputArgs(value: CaptureSource): Promise<string[]> {
   const source = parseCaptureSource(value);
   switch (source.kind) {

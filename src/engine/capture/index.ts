@@ -11,10 +11,18 @@
  *   newest frames (drop-oldest, counted), events 'stale' / 'resumed' / 'error' / 'ended', `.stop()`.
  *   Recording into a case with its frame index: src/engine/recording (`CaseRecorder`).
  * - `listCaptureDevices()` — devices and modes (v4l2 / dshow / avfoundation).
- * - `getFfmpeg()` — the ffmpeg binary (ffmpeg-static, else $FFMPEG_PATH, else PATH).
+ * - `getFfmpeg()` — the ffmpeg binary and its probed capabilities ($FFMPEG_PATH, ffmpeg-static,
+ *   @ffmpeg-installer, PATH); `requireFfmpeg()` names a feature the build lacks.
  * - `FfmpegProcess` — spawns ffmpeg children that never outlive the app.
  */
-export { type FfmpegBinary, FfmpegNotFoundError, getFfmpeg, resolveFfmpeg } from './ffmpeg.js';
+export {
+  type FfmpegBinary,
+  FfmpegFeatureError,
+  FfmpegNotFoundError,
+  getFfmpeg,
+  requireFfmpeg,
+  resolveFfmpeg,
+} from './ffmpeg.js';
 export { FfmpegProcess, killAllFfmpeg, liveFfmpegCount } from './ffmpeg-process.js';
 export {
   type FrameRange,

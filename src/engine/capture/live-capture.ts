@@ -19,8 +19,15 @@ import {
   describeSource,
   inputArgs,
   parseCaptureSource,
+  sourceNeeds,
 } from './capture-source.js';
-import { type FfmpegBinary, getFfmpeg } from './ffmpeg.js';
+import {
+  type FfmpegBinary,
+  FfmpegFeatureError,
+  type FfmpegNeeds,
+  getFfmpeg,
+  requireFfmpeg,
+} from './ffmpeg.js';
 import { type FfmpegExit, FfmpegProcess } from './ffmpeg-process.js';
 import { type FrameSize, validateFrameSize } from './frame-source.js';
 import { type VideoStreamInfo, parseInputBanner } from './probe.js';
@@ -108,6 +115,22 @@ export interface CaptureEvents {
   ended: [CaptureResult];
 }
 
+const ENCODER_OF: Record<Exclude<RecordingCodec, 'copy'>, string> = {
+  h264: 'libx264',
+  ffv1: 'ffv1',
+  mjpeg: 'mjpeg',
+};
+
+function recordingCodec(target: RecordingTarget, compressedInput: boolean): RecordingCodec {
+  return target.codec ?? (compressedInput ? 'copy' : 'h264');
+}
+
+/** The encoder a recording needs from the ffmpeg build (none when the bitstream is copied). */
+export function recordingNeeds(target: RecordingTarget, compressedInput: boolean): FfmpegNeeds {
+  const codec = recordingCodec(target, compressedInput);
+  return codec === 'copy' ? {} : { encoders: [ENCODER_OF[codec]] };
+}
+
 /** The ffmpeg arguments of a recording output (before the file name). */
 export function recordingOutputArgs(
   binary: FfmpegBinary,
@@ -115,7 +138,7 @@ export function recordingOutputArgs(
   compressedInput: boolean,
   fps: number | null,
 ): string[] {
-  const codec = target.codec ?? (compressedInput ? 'copy' : 'h264');
+  const codec = recordingCodec(target, compressedInput);
   const fragment = target.fragmentSeconds ?? 1;
   const gop = String(Math.max(1, Math.round((fps ?? 30) * fragment)));
   const codecArgs: Record<RecordingCodec, string[]> = {
@@ -246,6 +269,14 @@ export class LiveCapture extends EventEmitter<CaptureEvents> {
     const binary = await getFfmpeg();
     const recording = options.recording ?? null;
     const fpsHint = source.kind === 'device' ? (source.fps ?? null) : null;
+    try {
+      requireFfmpeg(binary, sourceNeeds(source), `capture from ${describeSource(source)}`);
+      if (recording)
+        requireFfmpeg(binary, recordingNeeds(recording, deliversCompressed(source)), 'recording');
+    } catch (err) {
+      if (err instanceof FfmpegFeatureError) throw new CaptureError('unsupported-format', err.message);
+      throw err;
+    }
     const args = [
       '-hide_banner',
       '-nostats',

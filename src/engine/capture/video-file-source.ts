@@ -63,7 +63,7 @@ export function rawvideoOutputArgs(
 
 /** Keeps ffmpeg from duplicating or dropping frames to reach a constant output rate. */
 export function passthroughTiming(binary: FfmpegBinary): string[] {
-  return binary.major !== null && binary.major < 5 ? ['-vsync', 'passthrough'] : ['-fps_mode', 'passthrough'];
+  return binary.capabilities.fpsMode ? ['-fps_mode', 'passthrough'] : ['-vsync', 'passthrough'];
 }
 
 export class VideoFileFrameSource implements FrameSource {
