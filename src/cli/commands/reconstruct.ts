@@ -11,6 +11,7 @@ import { type PinholeIntrinsics, scaleIntrinsics } from '../../shared/camera.js'
 import { DatasetFrameSource } from '../../engine/capture/dataset-source.js';
 import type { FrameSource } from '../../engine/capture/frame-source.js';
 import { VideoFileFrameSource } from '../../engine/capture/video-file-source.js';
+import { describeFfmpeg, getFfmpeg } from '../../engine/capture/ffmpeg.js';
 import { type DatasetInfo, frameFileName } from '../../engine/dataset/dataset.js';
 import { writeDepthPng } from '../../engine/dataset/images.js';
 import { readIntrinsics } from '../../engine/dataset/intrinsics.js';
@@ -25,7 +26,7 @@ import { buildReport, writeReport, writeTrajectoryAndMesh } from '../../engine/p
 import { runReconstruction } from '../../engine/pipeline/reconstruct.js';
 import type { DepthStage, FusionStage, PoseStage } from '../../engine/pipeline/stages.js';
 import { type CliCommand, UsageError, parseCliArgs } from '../command.js';
-import { evaluateReconstruction } from '../../eval/evaluate.js';
+import { evaluateReconstruction, formatEvaluation } from '../../eval/evaluate.js';
 
 const usage = `usage: navws reconstruct <dataset-folder|video-file> --out DIR [options]
 
@@ -196,6 +197,10 @@ export const command: CliCommand = {
         process.stderr.write(
           `reconstruct: ${r.framesProcessed} frames (${fps.toFixed(1)} fps), ${r.keyframes} keyframes, ${r.lostFrames} lost -> ${out}\n`,
         );
+        if (metrics) process.stderr.write(`${formatEvaluation(metrics)}\n`);
+        // The frames came through ffmpeg (a video file, or a dataset's rgb.mp4): say which one, for support.
+        if (!input.dataset || input.dataset.video)
+          process.stderr.write(`ffmpeg: ${describeFfmpeg(await getFfmpeg())}\n`);
       }
       if (r.sourceError)
         throw new Error(`input failed after ${r.framesIn} frames (outputs kept in ${out}): ${r.sourceError}`);

@@ -152,6 +152,9 @@ export class VideoFileFrameSource implements FrameSource {
   }
 }
 
+const TRUNCATED =
+  /ended prematurely|end of file|\bEOF\b|truncat|Read error|Invalid data found when processing input/i;
+
 export interface RawvideoRun {
   args: string[];
   binary: FfmpegBinary;
@@ -211,7 +214,12 @@ export async function* readRawvideo(run: RawvideoRun): AsyncGenerator<VideoFrame
     // ffmpeg exits 0 on a file cut short or with corrupt packets but logs an error: a medical
     // review must not silently show fewer frames than were recorded.
     if (run.strict && proc.errorLines.length > 0) {
-      throw new FrameSourceError(`${run.describe}: read ${n} frames, then: ${proc.errorLines[0]!.trim()}`, n);
+      const first = proc.errorLines[0]!.trim();
+      // ffmpeg 5.x says "File ended prematurely", 4.x only "Read error": name the cause either way.
+      const cut = proc.errorLines.some((l) => TRUNCATED.test(l))
+        ? 'the file ends early (truncated or damaged): '
+        : '';
+      throw new FrameSourceError(`${run.describe}: read ${n} frames, then: ${cut}${first}`, n);
     }
   } finally {
     // The consumer stopped early (break/return) or an error escaped: do not leave ffmpeg behind.
