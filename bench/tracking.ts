@@ -312,7 +312,7 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const kernels = loadTrackingKernels();
   console.log(
-    `NavWS tracking benchmark — native kernels on ${kernels.threads} thread(s), ${os.cpus().length} CPU(s) here`,
+    `NavWS tracking benchmark — native kernels on ${kernels.threads()} thread(s), ${os.cpus().length} CPU(s) here`,
   );
   console.log(
     'Baseline: Open3D compute_rgbd_odometry (python3-open3d), frame-to-frame chained, depth gates in mm',

@@ -219,6 +219,7 @@ async function measure(
           producedAtMs: performance.timeOrigin + performance.now(),
           rgb: sample.rgb[i]!,
           depth: sample.depth[i]!,
+          depthFrameId: sent,
           pose: sample.poses[i]!,
           trackingState: 'tracking',
           isKeyframe: sent % 10 === 0,

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { threadBudget } from './thread-budget.js';
 
 const require = createRequire(import.meta.url);
 // src/workers and dist/workers are both two levels below the project root.
@@ -32,6 +33,9 @@ export function loadNativeAddon<T = Record<string, unknown>>(): T {
       `native addon not built: none of ${candidates.join(', ')} exists; run 'npm run native:build' (needs a C++17 compiler)`,
     );
   }
-  cached = require(found) as unknown;
+  const addon = require(found) as { configureThreadPool: (threads: number) => number };
+  // The process's one thread budget sizes the kernels' pool before any kernel creates it.
+  addon.configureThreadPool(threadBudget().nativeThreads);
+  cached = addon;
   return cached as T;
 }

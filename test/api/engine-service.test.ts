@@ -132,3 +132,70 @@ test(
     }
   },
 );
+
+test(
+  'a run with the product stages (network depth, photometric tracking): keyframe depth shown between keyframes, live and in review',
+  { skip, timeout: 180_000 },
+  async () => {
+    const casesRoot = mkdtempSync(path.join(os.tmpdir(), 'navws-service-product-'));
+    const api = await EngineService.open({ host: 'browser', casesRoot, samplesRoot });
+    try {
+      const c = await api.call('cases.create', { title: 'Product stages', patientRef: 'SVC-002' });
+      const frames: FrameBundle[] = [];
+      const events: NavEvent[] = [];
+      api.onFrame((f) => frames.push(f));
+      const finished = new Promise<void>((resolve) =>
+        api.onEvent((e) => {
+          events.push(e);
+          if (e.type === 'run' && (e.status.state === 'finished' || e.status.state === 'failed')) resolve();
+        }),
+      );
+      await api.call('run.start', {
+        caseId: c.id,
+        source: { kind: 'sample', name: 'phantom' },
+        depth: 'network',
+        poses: 'track',
+        speed: 0.5,
+      });
+      await finished;
+      const status = await api.call('status.get', {});
+      assert.equal(status.run.state, 'finished', status.run.error ?? '');
+      // A live run drops the oldest frames when the machine is busy (by design): count nothing exact.
+      assert.ok(frames.length >= 8, `${frames.length} live frames`);
+      const tracked = frames.filter((f) => f.pose !== null);
+      assert.ok(tracked.length >= frames.length - 1, 'every frame after the first keyframe has a pose');
+      const keyframes = frames.filter((f) => f.isKeyframe);
+      assert.ok(keyframes.length >= 2 && keyframes.length < frames.length, `${keyframes.length} keyframes`);
+      for (const f of frames) {
+        assert.ok(f.depth && f.depthFrameId !== null, `frame ${f.frameId} shows a depth`);
+        if (f.isKeyframe) assert.equal(f.depthFrameId, f.frameId, 'a keyframe shows its own depth');
+        else
+          assert.ok(
+            f.depthFrameId! < f.frameId,
+            `frame ${f.frameId} shows keyframe ${f.depthFrameId}'s depth`,
+          );
+      }
+      const stats = events
+        .filter((e): e is Extract<NavEvent, { type: 'stats' }> => e.type === 'stats')
+        .at(-1)!;
+      const stage = (name: string) => stats.stages.find((s) => s.name === name);
+      const poseHead = stage('poseHead')!.processed;
+      const depthRuns = stage('depth')!.processed;
+      assert.ok(poseHead >= frames.length, `the pose head runs on every processed frame (${poseHead})`);
+      assert.ok(
+        depthRuns >= keyframes.length && depthRuns < poseHead / 2,
+        `the depth network runs for keyframes only (${depthRuns} runs, ${keyframes.length} keyframes, ${poseHead} frames)`,
+      );
+
+      // Review of an instant between keyframes shows the keyframe's recorded depth, and says which.
+      const between = frames.find((f) => !f.isKeyframe)!;
+      const r = await api.reviewFrame({ caseId: c.id, timeS: between.timeS });
+      assert.equal(r.frameId, between.frameId);
+      assert.equal(r.depthFrameId, between.depthFrameId);
+      assert.ok(r.depth !== null);
+    } finally {
+      await api.close();
+      rmSync(casesRoot, { recursive: true, force: true });
+    }
+  },
+);

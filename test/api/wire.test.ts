@@ -20,6 +20,7 @@ function frame(width: number, height: number): FrameBundle {
     producedAtMs: 1700000000123.5,
     rgb: { width, height, data: rgb },
     depth: { width, height, data: depth },
+    depthFrameId: 40,
     pose,
     trackingState: 'relocalised',
     isKeyframe: true,
@@ -40,6 +41,7 @@ test('frame round-trips with video, depth and pose of the same instant (uint16 a
     assert.equal(g.producedAtMs, 1700000000123.5);
     assert.equal(g.trackingState, 'relocalised');
     assert.equal(g.isKeyframe, true);
+    assert.equal(g.depthFrameId, 40, 'the keyframe whose depth the frame shows');
     assert.deepEqual(Array.from(g.rgb.data), Array.from(f.rgb.data));
     assert.deepEqual(Array.from(g.pose!), Array.from(f.pose!));
     const tolerance = encoding === 'uint16' ? 0.01 : 1e-4;

@@ -85,3 +85,39 @@ test(
     }
   },
 );
+
+test(
+  'the keyframe schedule splits estimate exactly: motion alone then depth alone give the same outputs',
+  { timeout: 120_000 },
+  async () => {
+    const phantom = new Phantom({ seed: 77, frames: 3, width: 160, height: 120, fovMask: true });
+    const frames = [0, 1, 2].map((i) => phantom.renderFrame(i));
+    const k = phantom.intrinsics;
+    const whole = await DepthClient.start({ provider: 'cpu' });
+    const split = await DepthClient.start({ provider: 'cpu' });
+    try {
+      for (const [i, f] of frames.entries()) {
+        // Requests sent together still run one at a time, in order, against the sequence state.
+        const [e, motion, depth] = await Promise.all([
+          whole.estimate({ rgb: f.rgb, intrinsics: k }),
+          split.motion({ rgb: f.rgb, intrinsics: k }),
+          split.depth({ rgb: f.rgb, intrinsics: k }),
+        ]);
+        if (i === 0) assert.equal(motion, null, 'no motion for the first frame');
+        else assert.deepEqual(Array.from(motion!), Array.from(e.relativePose!), `frame ${i} motion`);
+        assert.deepEqual(depth.data, e.depth.data, `frame ${i} depth`);
+      }
+      // Depth alone does not advance the pose head's pair: the next motion is still against frame 2.
+      await split.depth({ rgb: frames[0]!.rgb, intrinsics: k });
+      const again = await split.motion({ rgb: frames[2]!.rgb, intrinsics: k });
+      assert.ok(again !== null && isRigid(again, 1e-4));
+      const still = Array.from(again).slice(0, 12);
+      assert.ok(
+        Math.abs(still[3]!) + Math.abs(still[7]!) + Math.abs(still[11]!) < 1,
+        'frame 2 against itself: (almost) no translation',
+      );
+    } finally {
+      await Promise.all([whole.close(), split.close()]);
+    }
+  },
+);

@@ -92,7 +92,74 @@ test('offline: every frame is processed in order, keyframes are fused with their
   );
   assert.equal(r.report.trackingMeans.meanReprojectionErrorPx, 5.5);
   assert.equal(r.report.stages.depth.count, 12);
+  assert.equal(r.report.schedule, 'every-frame');
   assert.ok(r.mesh);
+});
+
+test('keyframe schedule: motion on every frame, depth only where tracking asks, frames show the latest depth', async () => {
+  const s = stages(0);
+  const calls = { motion: [] as number[], depth: [] as number[], added: [] as number[] };
+  const depth: DepthStage = {
+    ...s.depth,
+    async estimateMotion(frame) {
+      calls.motion.push(frame.index);
+      return identity4();
+    },
+    async estimateDepth(frame) {
+      calls.depth.push(frame.index);
+      return { width: 4, height: 2, data: new Float32Array(8).fill(40 + frame.index) };
+    },
+  };
+  const poses: PoseStage = {
+    name: 'test-keyframe-tracker',
+    async track({ frame, depth: d }) {
+      assert.equal(d, null, 'tracking gets no per-frame depth');
+      const pose = identity4();
+      pose[3] = frame.index;
+      // Asks for a keyframe every third frame (and for the first, which has no pose yet).
+      return {
+        pose: frame.index === 0 ? null : pose,
+        state: frame.index === 0 ? 'initialising' : 'tracking',
+        isKeyframe: false,
+        needsKeyframe: frame.index % 3 === 0,
+        metrics: {},
+      };
+    },
+    async addKeyframe(frame, d, tracked) {
+      calls.added.push(frame.index);
+      assert.equal(d.data[0], 40 + frame.index, 'the keyframe gets its own frame depth');
+      return { ...tracked, pose: tracked.pose ?? identity4(), isKeyframe: true, needsKeyframe: false };
+    },
+    async close() {},
+  };
+  const shown: { index: number; depthFrame: number | null }[] = [];
+  const r = await runReconstruction({
+    source: frames(10, 0),
+    intrinsics: K,
+    depth,
+    poses,
+    fusion: s.fusion,
+    live: false,
+    onEvent: (e) => {
+      if (e.type === 'frame') shown.push({ index: e.index, depthFrame: e.depthFrame });
+    },
+  });
+  assert.equal(r.report.schedule, 'keyframes');
+  assert.deepEqual(calls.motion, [...Array(10).keys()]);
+  assert.deepEqual(calls.depth, [0, 3, 6, 9]);
+  assert.deepEqual(calls.added, [0, 3, 6, 9]);
+  assert.deepEqual(s.seen.depth, [], 'the whole estimate never runs');
+  assert.deepEqual(
+    s.seen.fused.map((f) => f.depth.data[0]),
+    [40, 43, 46, 49],
+  );
+  assert.deepEqual(
+    shown.map((e) => e.depthFrame),
+    [0, 0, 0, 3, 3, 3, 6, 6, 6, 9],
+  );
+  assert.equal(r.report.stages.poseHead.count, 10);
+  assert.equal(r.report.stages.depth.count, 4);
+  assert.equal(r.report.keyframes, 4);
 });
 
 test('live: a slow depth stage makes the pipeline drop the oldest frames, never stall the source', async () => {

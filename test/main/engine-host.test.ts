@@ -29,6 +29,7 @@ function frame(id: number): FrameBundle {
     producedAtMs: Date.now(),
     rgb: { width: w, height: h, data: new Uint8Array(w * h * 3).fill(id) },
     depth: { width: w, height: h, data: new Float32Array(w * h).fill(50 + id) },
+    depthFrameId: id,
     pose: null,
     trackingState: 'tracking',
     isKeyframe: false,

@@ -169,6 +169,7 @@ test('binary frames arrive over the stream port decoded; malformed ones are drop
     producedAtMs: Date.now(),
     rgb: { width: w, height: h, data: rgb },
     depth: { width: w, height: h, data: depth },
+    depthFrameId: 7,
     pose: null,
     trackingState: 'tracking',
     isKeyframe: true,

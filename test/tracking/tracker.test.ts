@@ -135,6 +135,41 @@ test('keyframes are taken when the camera moves away, by criteria', () => {
   for (const r of results.slice(1)) assert.ok(r.keyframeIndex !== null && r.keyframeIndex < r.index);
 });
 
+test('keyframe schedule: frames tracked without depth ask for keyframes, addKeyframe completes them', () => {
+  const tracker = new PhotometricTracker({
+    intrinsics: phantom.intrinsics,
+    keyframe: { maxTranslationRatio: 0.02 },
+  });
+  const first = tracker.track(input(frames[0]!, 0, false));
+  assert.equal(first.pose, null);
+  assert.equal(first.needsKeyframe, true, 'the first frame asks for its depth');
+  const made = tracker.addKeyframe({ index: 0, depth: frames[0]!.depth });
+  assert.equal(made.isKeyframe, true);
+  assert.deepEqual(Array.from(made.pose!), Array.from(identity4()), 'world = the first keyframe');
+  const asked: number[] = [];
+  for (let i = 1; i < frames.length; i++) {
+    const r = tracker.track(input(frames[i]!, i, false));
+    assert.equal(r.state, 'tracking', `frame ${i}: ${r.reason}`);
+    assert.equal(r.isKeyframe, false, 'no depth, no keyframe by itself');
+    const { dt, dr } = poseError(r.pose!, multiply4(invertRigid(frames[0]!.pose), frames[i]!.pose));
+    assert.ok(dt < 0.3 && dr < 0.3 * DEG, `frame ${i}: ${dt.toFixed(3)} mm ${(dr / DEG).toFixed(3)} deg`);
+    if (r.needsKeyframe) {
+      asked.push(i);
+      const k = tracker.addKeyframe({ index: i, depth: frames[i]!.depth });
+      assert.equal(k.isKeyframe, true);
+      assert.deepEqual(Array.from(k.pose!), Array.from(r.pose!), 'a keyframe keeps its tracked pose');
+      assert.equal(k.keyframeIndex, i);
+    }
+  }
+  assert.ok(asked.length >= 2 && asked.length < frames.length - 1, `keyframes asked at ${asked.join(', ')}`);
+  assert.equal(tracker.keyframeCount, asked.length + 1);
+  // Depth for any other frame than the one that asked is a caller bug, named as such.
+  assert.throws(
+    () => tracker.addKeyframe({ index: 3, depth: frames[3]!.depth }),
+    /addKeyframe: frame 3 is not the last tracked frame asking for a keyframe/,
+  );
+});
+
 test('bad input is rejected with a clear error', () => {
   const tracker = new PhotometricTracker({ intrinsics: phantom.intrinsics });
   const f = frames[0]!;

@@ -86,16 +86,23 @@ void ThreadPool::workerLoop(unsigned index) {
   }
 }
 
+namespace {
+// Size asked for by configureShared before the pool's first use; 0 = the hardware concurrency.
+std::atomic<unsigned> g_requested_threads{0};
+}  // namespace
+
 ThreadPool& ThreadPool::shared() {
   static ThreadPool pool([] {
-    unsigned n = std::max(1u, std::thread::hardware_concurrency());
-    if (const char* env = std::getenv("NAVWS_NATIVE_THREADS")) {
-      const long v = std::strtol(env, nullptr, 10);
-      if (v > 0) n = static_cast<unsigned>(v);
-    }
+    unsigned n = g_requested_threads.load();
+    if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
     return std::min(n, 16u);
   }());
   return pool;
+}
+
+unsigned ThreadPool::configureShared(unsigned threads) {
+  g_requested_threads.store(threads);
+  return shared().size();
 }
 
 size_t ThreadPool::chunkCount(size_t n, size_t minChunk) const {

@@ -26,8 +26,12 @@ class ThreadPool {
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
-  // Process-wide pool for kernels without a pool of their own; NAVWS_NATIVE_THREADS overrides its size.
+  // Process-wide pool for kernels without a pool of their own.
   static ThreadPool& shared();
+
+  // Sizes the shared pool (the process's thread budget, src/workers/thread-budget.ts) and returns its
+  // size. Only the first use creates the pool: a later call returns the size it already has.
+  static unsigned configureShared(unsigned threads);
 
   unsigned size() const { return static_cast<unsigned>(workers_.size()) + 1; }
 

@@ -241,7 +241,10 @@ void InitTracking(Napi::Env env, Napi::Object exports) {
   exports.Set("Frame", FrameWrap::Define(env));
   exports.Set("align", Napi::Function::New(env, AlignJs, "align"));
   exports.Set("consistencyPx", kConsistencyPx);
-  exports.Set("threads", static_cast<double>(ThreadPool::shared().size()));
+  // A function, not a value: reading the size creates the pool, which must wait for the thread budget.
+  exports.Set("threads", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    return Napi::Number::New(info.Env(), ThreadPool::shared().size());
+  }));
 }
 
 }  // namespace

@@ -14,8 +14,13 @@ export interface FrameEvent {
   index: number;
   timestamp: Seconds;
   rgb: RgbImage;
-  /** Depth used for this frame (mm), null when the depth stage skipped it. */
+  /**
+   * Depth to show with this frame (mm), null before any. Under the keyframe schedule the network runs
+   * on keyframes only, so between them this is the latest keyframe's depth: `depthFrame` says which.
+   */
   depth: DepthImage | null;
+  /** Index of the frame `depth` was estimated for (this frame's own index, or its keyframe's). */
+  depthFrame: number | null;
   /** Camera-to-world (mm); null while tracking is lost. */
   pose: Mat4 | null;
   trackingState: TrackingState;

@@ -31,6 +31,8 @@ export function buildReport(
       keyframes: r.keyframes,
       lost: r.lostFrames,
     },
+    // 'keyframes': the depth network ran on keyframes only (the pose head on every frame).
+    schedule: r.schedule,
     stages: r.stages,
     executionProvider: r.executionProvider,
     tracking: r.trackingMeans,

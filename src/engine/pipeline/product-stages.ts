@@ -3,12 +3,12 @@
  * clients (ONNX depth, native photometric tracking, native TSDF fusion).
  */
 import type { PinholeIntrinsics } from '../../shared/camera.js';
-import type { VideoFrame } from '../../shared/frames.js';
+import type { DepthImage, VideoFrame } from '../../shared/frames.js';
 import { type Mat4, multiply4 } from '../../shared/math/mat4.js';
 import type { TriangleMesh } from '../../shared/mesh.js';
 import { DepthClient } from '../../workers/depth/client.js';
 import { DEFAULT_FUSION_OPTIONS, type FusionOptions, FusionClient } from '../../workers/fusion/client.js';
-import { TrackerClient } from '../../workers/tracking/client.js';
+import { TrackerClient, type TrackerOptions } from '../../workers/tracking/client.js';
 import type {
   DepthEstimate,
   DepthStage,
@@ -34,6 +34,12 @@ class NetworkDepthStage implements DepthStage {
   estimate(frame: VideoFrame): Promise<DepthEstimate> {
     return this.client.estimate({ rgb: frame.image, intrinsics: this.intrinsics });
   }
+  estimateMotion(frame: VideoFrame): Promise<Mat4 | null> {
+    return this.client.motion({ rgb: frame.image, intrinsics: this.intrinsics });
+  }
+  estimateDepth(frame: VideoFrame): Promise<DepthImage> {
+    return this.client.depth({ rgb: frame.image, intrinsics: this.intrinsics });
+  }
   close(): Promise<void> {
     return this.client.close();
   }
@@ -50,6 +56,7 @@ export async function createNetworkDepthStage(opts: {
 class TrackingStage implements PoseStage {
   readonly name = 'tracking:photometric';
   private lastPose: Mat4 | null = null;
+  private lastIndex = -1;
   constructor(private readonly client: TrackerClient) {}
 
   async track({ frame, depth, relativePose }: TrackInput): Promise<TrackOutput> {
@@ -63,6 +70,7 @@ class TrackingStage implements PoseStage {
       poseHint,
     });
     this.lastPose = r.pose;
+    this.lastIndex = frame.index;
     const m = r.measures;
     const metrics: Record<string, number> = {
       triangulatedPoints: m.triangulatedPoints,
@@ -72,7 +80,30 @@ class TrackingStage implements PoseStage {
       trackingMs: m.ms,
     };
     if (m.reprojectionErrorPx !== null) metrics.meanReprojectionErrorPx = m.reprojectionErrorPx;
-    return { pose: r.pose, state: r.state, isKeyframe: r.isKeyframe, metrics };
+    return {
+      pose: r.pose,
+      state: r.state,
+      isKeyframe: r.isKeyframe,
+      needsKeyframe: r.needsKeyframe,
+      metrics,
+    };
+  }
+
+  async addKeyframe(frame: VideoFrame, depth: DepthImage, tracked: TrackOutput): Promise<TrackOutput> {
+    if (frame.index !== this.lastIndex) {
+      throw new Error(`tracking: keyframe depth for frame ${frame.index} after frame ${this.lastIndex}`);
+    }
+    const r = await this.client.addKeyframe({ index: frame.index, depth });
+    // The first keyframe fixes the world frame: its pose only exists from here on.
+    if (r.pose) this.lastPose = r.pose;
+    return {
+      ...tracked,
+      pose: r.pose,
+      state: r.state,
+      isKeyframe: r.isKeyframe,
+      needsKeyframe: false,
+      metrics: { ...tracked.metrics, keyframePoints: r.keyframePoints },
+    };
   }
 
   close(): Promise<void> {
@@ -80,8 +111,12 @@ class TrackingStage implements PoseStage {
   }
 }
 
-export async function createTrackingStage(opts: { intrinsics: PinholeIntrinsics }): Promise<PoseStage> {
-  return new TrackingStage(TrackerClient.start({ intrinsics: opts.intrinsics }));
+export async function createTrackingStage(opts: {
+  intrinsics: PinholeIntrinsics;
+  /** Tracker settings other than the intrinsics (src/workers/tracking/types.ts); defaults otherwise. */
+  tracker?: Omit<TrackerOptions, 'intrinsics'>;
+}): Promise<PoseStage> {
+  return new TrackingStage(TrackerClient.start({ ...opts.tracker, intrinsics: opts.intrinsics }));
 }
 
 class TsdfFusionStage implements FusionStage {

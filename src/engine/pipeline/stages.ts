@@ -21,7 +21,15 @@ export interface DepthStage {
   readonly name: string;
   /** The inference execution provider in use (e.g. 'cpu', 'cuda'), null for non-network stages. */
   readonly executionProvider: string | null;
+  /** Depth and motion prior of one frame; frames come in order. */
   estimate(frame: VideoFrame): Promise<DepthEstimate>;
+  /**
+   * The two halves of `estimate`, for the keyframe schedule (reconstruct.ts): the cheap motion prior on
+   * every frame, the expensive depth only on the frames tracking makes keyframes. Absent on stages
+   * whose depth costs nothing (ground truth), which then give depth to every frame.
+   */
+  estimateMotion?(frame: VideoFrame): Promise<Mat4 | null>;
+  estimateDepth?(frame: VideoFrame): Promise<DepthImage>;
   close(): Promise<void>;
 }
 
@@ -38,6 +46,8 @@ export interface TrackOutput {
   state: TrackingState;
   /** True when this frame becomes a keyframe and should be fused. */
   isKeyframe: boolean;
+  /** The frame should become a keyframe but had no depth: give it to `addKeyframe` (keyframe schedule). */
+  needsKeyframe?: boolean;
   /** Per-frame tracking measures (mean reprojection error px, triangulated points, iterations, ...). */
   metrics: Record<string, number>;
 }
@@ -45,6 +55,11 @@ export interface TrackOutput {
 export interface PoseStage {
   readonly name: string;
   track(input: TrackInput): Promise<TrackOutput>;
+  /**
+   * Completes a frame whose track() said needsKeyframe, with its depth; returns the frame's final output.
+   * Present on stages that track from keyframe depth alone (the photometric tracker).
+   */
+  addKeyframe?(frame: VideoFrame, depth: DepthImage, tracked: TrackOutput): Promise<TrackOutput>;
   close(): Promise<void>;
 }
 

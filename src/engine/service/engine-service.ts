@@ -169,12 +169,14 @@ export class EngineService implements NavApi {
     let rgb = null;
     for await (const frame of source.frames({ fromFrame: record.i, maxFrames: 1 })) rgb = frame.image;
     if (!rgb) throw new NavApiError('not-found', `run ${runId}: video frame ${record.i} is missing`);
+    const shown = await readRunDepth(run, record);
     return {
       frameId: record.i,
       timeS: record.t,
       producedAtMs: performance.timeOrigin + performance.now(),
       rgb,
-      depth: await readRunDepth(run, record.i),
+      depth: shown?.depth ?? null,
+      depthFrameId: shown?.frame ?? null,
       pose: record.p ? mat4FromArray(record.p) : null,
       trackingState: record.s,
       isKeyframe: record.k,

@@ -229,7 +229,8 @@ export class LiveRun {
             k: e.isKeyframe,
             s: e.trackingState,
             p: poseToArray(e.pose),
-            d: !!e.depth,
+            d: e.depthFrame === e.index,
+            ...(e.depthFrame !== null && e.depthFrame !== e.index ? { df: e.depthFrame } : {}),
           })
           .catch((err: Error) => this.log('error', `frame index write failed: ${err.message}`));
         if (e.trackingState !== this.lastTracking) {
@@ -242,6 +243,7 @@ export class LiveRun {
           producedAtMs: produced,
           rgb: e.rgb,
           depth: e.depth,
+          depthFrameId: e.depthFrame,
           pose: e.pose,
           trackingState: e.trackingState,
           isKeyframe: e.isKeyframe,

@@ -4,7 +4,8 @@
  *   source.json   where the video frames come from (a dataset folder) and the camera
  *   intrinsics.json  camera and depth PNG scale of depth/
  *   frames.jsonl  one line per processed frame, appended as it happens (survives a crash):
- *                 {"i":index,"t":seconds,"k":keyframe,"s":tracking state,"p":[16 pose values]|null,"d":has depth}
+ *                 {"i":index,"t":seconds,"k":keyframe,"s":tracking state,"p":[16 pose values]|null,"d":has depth,
+ *                  "df":frame whose depth it shows (the latest keyframe's, when "d" is false; optional)}
  */
 import { existsSync } from 'node:fs';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
@@ -39,6 +40,8 @@ const frameLineSchema = z.object({
   s: trackingStateSchema,
   p: z.array(z.number()).length(16).nullable(),
   d: z.boolean(),
+  /** Keyframe schedule: the keyframe whose depth is shown with this frame (when not its own). */
+  df: z.number().int().nonnegative().optional(),
 });
 export type FrameRecord = z.output<typeof frameLineSchema>;
 
@@ -158,9 +161,15 @@ export function nearestFrame(frames: readonly FrameRecord[], timeS: number): Fra
   return before && timeS - before.t <= after.t - timeS ? before : after;
 }
 
-export async function readRunDepth(run: RunFolder, index: number): Promise<DepthImage | null> {
-  const file = path.join(run.folder, 'depth', frameFileName(index));
-  return existsSync(file) ? readDepthPng(file, run.intrinsics.depth_scale) : null;
+/** The depth shown with a frame (its own, or its keyframe's) and the frame it belongs to. */
+export async function readRunDepth(
+  run: RunFolder,
+  record: FrameRecord,
+): Promise<{ depth: DepthImage; frame: number } | null> {
+  const frame = record.d ? record.i : (record.df ?? null);
+  if (frame === null) return null;
+  const file = path.join(run.folder, 'depth', frameFileName(frame));
+  return existsSync(file) ? { depth: await readDepthPng(file, run.intrinsics.depth_scale), frame } : null;
 }
 
 export function trajectoryOf(run: RunFolder): TimedPose[] {

@@ -33,6 +33,12 @@ interface Props {
   onPainted?: (frame: FrameBundle) => void;
 }
 
+/** Between keyframes the overlay is the latest keyframe's depth (the network runs on keyframes only). */
+function depthNote(frameId: number, depthFrameId: number | null): string {
+  if (depthFrameId === null) return ' · no depth';
+  return depthFrameId === frameId ? '' : ` · depth of keyframe ${depthFrameId}`;
+}
+
 export function VideoDepthView({ ref, overlay, opacity, label, smooth, queueDepth = 1, onPainted }: Props) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const pending = useRef<FrameBundle[]>([]);
@@ -42,7 +48,9 @@ export function VideoDepthView({ ref, overlay, opacity, label, smooth, queueDept
   const blend = useRef(overlay ? opacity : 0);
   blend.current = overlay ? opacity : 0;
   const [legend, setLegend] = useState<DepthRange | null>(null);
-  const [info, setInfo] = useState<{ frameId: number; timeS: number; hasDepth: boolean } | null>(null);
+  const [info, setInfo] = useState<{ frameId: number; timeS: number; depthFrameId: number | null } | null>(
+    null,
+  );
   const lastLegendUpdate = useRef(0);
   const textGeneration = useRef(0);
 
@@ -82,7 +90,11 @@ export function VideoDepthView({ ref, overlay, opacity, label, smooth, queueDept
     if (!smooth || t - lastLegendUpdate.current > 250) {
       lastLegendUpdate.current = t;
       const legendNow = range.current ? { ...range.current } : null;
-      const infoNow = { frameId: frame.frameId, timeS: frame.timeS, hasDepth: frame.depth !== null };
+      const infoNow = {
+        frameId: frame.frameId,
+        timeS: frame.timeS,
+        depthFrameId: frame.depth ? frame.depthFrameId : null,
+      };
       const generation = textGeneration.current;
       setTimeout(() => {
         // A clear() in between (a new run) wins over the text of a frame painted before it.
@@ -136,7 +148,7 @@ export function VideoDepthView({ ref, overlay, opacity, label, smooth, queueDept
         <span>{label}</span>
         <span className="mono" data-testid="video-frame-info">
           {info
-            ? `frame ${info.frameId} · ${info.timeS.toFixed(2)} s${info.hasDepth ? '' : ' · no depth'}`
+            ? `frame ${info.frameId} · ${info.timeS.toFixed(2)} s${depthNote(info.frameId, info.depthFrameId)}`
             : 'no video'}
         </span>
       </header>

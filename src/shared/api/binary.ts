@@ -43,6 +43,8 @@ export const FRAME_KIND = 1;
 export const MESH_KIND = 2;
 const ENVELOPE_BYTES = 12;
 export const FRAME_HEADER_BYTES = 176;
+/** depthFrameId on the wire when there is none (header bytes 44-47). */
+const NO_FRAME = 0xffffffff;
 const MESH_HEADER_BYTES = 32;
 const MAX_SIDE = 8192;
 const MAX_BLOCKS = 1 << 20;
@@ -56,8 +58,13 @@ export interface FrameBundle {
   /** Epoch milliseconds at which the engine emitted this frame. */
   producedAtMs: number;
   rgb: RgbImage;
-  /** Depth in mm along the optical axis (0 = unknown); null when the depth stage skipped the frame. */
+  /** Depth in mm along the optical axis (0 = unknown); null when there is none yet. */
   depth: DepthImage | null;
+  /**
+   * The frame `depth` was estimated on: this frame, or (keyframe schedule) the latest keyframe, whose
+   * depth is shown until the next one; null with no depth.
+   */
+  depthFrameId: number | null;
   /** Camera-to-world (mm); null while tracking is lost. */
   pose: Mat4 | null;
   trackingState: ApiTrackingState;
@@ -145,6 +152,7 @@ export function encodeFrame(
   view.setUint16(34, height, true);
   view.setUint8(36, (depth ? 1 : 0) | (frame.pose ? 2 : 0) | (frame.isKeyframe ? 4 : 0));
   view.setUint8(37, Math.max(0, TRACKING_STATES.indexOf(frame.trackingState)));
+  view.setUint32(44, depth && frame.depthFrameId !== null ? frame.depthFrameId >>> 0 : NO_FRAME, true);
   if (frame.pose) {
     if (frame.pose.length !== 16) throw new WireFormatError('frame: pose must have 16 values');
     for (let i = 0; i < 16; i++) view.setFloat64(48 + i * 8, frame.pose[i]!, true);
@@ -244,6 +252,7 @@ export function decodeFrame(message: Uint8Array): { requestId: number; frame: Fr
       pose,
       trackingState,
       isKeyframe: (flags & 4) !== 0,
+      depthFrameId: depth && view.getUint32(44, true) !== NO_FRAME ? view.getUint32(44, true) : null,
     },
   };
 }

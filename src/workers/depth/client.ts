@@ -15,6 +15,7 @@ import type { PinholeIntrinsics } from '../../shared/camera.js';
 import type { DepthImage, RgbImage } from '../../shared/frames.js';
 import type { Mat4 } from '../../shared/math/mat4.js';
 import { WorkerClient, workerEntry } from '../rpc.js';
+import { threadBudget } from '../thread-budget.js';
 import type { DepthEngineInfo, DepthEngineOptions } from './depth-engine.js';
 import type { DepthHandlers } from './depth.worker.js';
 import { defaultModelDir } from './manifest.js';
@@ -25,8 +26,10 @@ export interface DepthClientOptions {
   modelDir?: string;
   /** 'auto' (default): CUDA on Linux when installed, DirectML on Windows, CoreML on macOS, else CPU. */
   provider?: ProviderRequest;
-  /** onnxruntime intra-op threads (default 2). */
+  /** onnxruntime intra-op threads (default: the process's thread budget, src/workers/thread-budget.ts). */
   threads?: number;
+  /** Whether onnxruntime's threads busy-wait between operators (default: the thread budget's, off). */
+  spinning?: boolean;
   /** Network input size instead of the manifest's (see DepthEngineOptions.inputSize). */
   inputSize?: { width: number; height: number };
 }
@@ -43,10 +46,12 @@ export class DepthClient {
   ) {}
 
   static async start(opts: DepthClientOptions = {}): Promise<DepthClient> {
+    const budget = threadBudget();
     const init: DepthEngineOptions = {
       modelDir: opts.modelDir ?? defaultModelDir(),
       provider: opts.provider ?? 'auto',
-      threads: opts.threads ?? 2,
+      threads: opts.threads ?? budget.onnxThreads,
+      spinning: opts.spinning ?? budget.onnxSpinning,
       ...(opts.inputSize ? { inputSize: opts.inputSize } : {}),
     };
     const worker = WorkerClient.start<DepthHandlers>(workerEntry('depth/depth'), init, 'depth');
@@ -69,6 +74,16 @@ export class DepthClient {
   /** Depth (mm, frame size) and the pose head's T_prev_cur for one frame; frames must come in order. */
   estimate(input: { rgb: RgbImage; intrinsics: PinholeIntrinsics }): Promise<DepthEstimateResult> {
     return this.worker.call('estimate', { rgb: input.rgb, intrinsics: input.intrinsics });
+  }
+
+  /** The pose head alone: T_prev_cur against the previous frame given to estimate/motion (null for the first). */
+  motion(input: { rgb: RgbImage; intrinsics: PinholeIntrinsics }): Promise<Mat4 | null> {
+    return this.worker.call('motion', { rgb: input.rgb, intrinsics: input.intrinsics });
+  }
+
+  /** The depth graph alone (a keyframe's depth, mm, frame size); the pose head's pair is not advanced. */
+  depth(input: { rgb: RgbImage; intrinsics: PinholeIntrinsics }): Promise<DepthImage> {
+    return this.worker.call('depth', { rgb: input.rgb, intrinsics: input.intrinsics });
   }
 
   /** Starts a new sequence: clears the SAB memory and the previous frame. */

@@ -2,11 +2,16 @@
  * The depth + pose networks on onnxruntime-node, for one sequence at a time. Lives inside the depth
  * worker (an onnxruntime session must stay on the thread that created it).
  *
- * Per frame: the frame is resampled into the planes of the pose pair's "current" half (which is also
- * the depth graph's image input: a view, not a copy), the depth graph runs with the SAB memory the
- * previous frame returned, its depth (mm, network size) is resized to the frame size, and the pose graph
- * estimates T_prev_cur from the [previous, current] pair. The current half then moves into the previous
- * half for the next frame.
+ * Per frame (`estimate`): the frame is resampled into the planes of the pose pair's "current" half (which
+ * is also the depth graph's image input: a view, not a copy), the depth graph runs with the SAB memory
+ * the previous frame returned, its depth (mm, network size) is resized to the frame size, and the pose
+ * graph estimates T_prev_cur from the [previous, current] pair. The current half then moves into the
+ * previous half for the next frame.
+ *
+ * The keyframe schedule (src/engine/pipeline/reconstruct.ts) splits the two: `motion` runs the pose
+ * graph alone on every frame (2.4 ms here: the tracker's initial guess), `depth` runs the depth graph
+ * (15 ms) only on the frames tracking turns into keyframes; its SAB memory then attends over past
+ * keyframes. `depth` resamples into its own planes, so it never disturbs the pose pair.
  */
 import * as ort from 'onnxruntime-node';
 import { type PinholeIntrinsics, validateIntrinsics } from '../../shared/camera.js';
@@ -27,8 +32,10 @@ import { RgbToPlanar, maskBlackBorder, resizeBilinear } from './resample.js';
 export interface DepthEngineOptions {
   modelDir: string;
   provider?: ProviderRequest;
-  /** onnxruntime intra-op threads (default 2). */
+  /** onnxruntime intra-op threads (default 1). */
   threads?: number;
+  /** Busy-wait between operators (default false: the other stages need the cores; thread-budget.ts). */
+  spinning?: boolean;
   /**
    * Network input size; default: the size manifest.json declares (what the model was validated at).
    * The graphs accept other sizes (height and width are symbolic), e.g. for speed comparisons.
@@ -67,6 +74,7 @@ async function createSession(
   file: string,
   provider: ProviderName,
   threads: number,
+  spinning: boolean,
 ): Promise<ort.InferenceSession> {
   try {
     return await ort.InferenceSession.create(file, {
@@ -74,6 +82,9 @@ async function createSession(
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
+      // Session config keys (onnxruntime_session_options_config_keys.h): a spinning intra-op thread
+      // burns a core between operators and between frames, taking it from tracking and fusion.
+      extra: { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } },
     });
   } catch (err) {
     throw new Error(
@@ -89,6 +100,9 @@ export class DepthEngine {
   private readonly pair: Float32Array;
   private readonly pairTensor: ort.Tensor;
   private readonly imageTensor: ort.Tensor;
+  /** The depth graph's input when it runs alone (keyframes), apart from the pose pair. */
+  private readonly keyframePlanes: Float32Array;
+  private readonly keyframeTensor: ort.Tensor;
   private readonly emptyMemory: ort.Tensor;
   private memory: ort.Tensor;
   private hasPrevious = false;
@@ -104,6 +118,8 @@ export class DepthEngine {
     this.pair = new Float32Array(6 * w * h);
     this.pairTensor = new ort.Tensor('float32', this.pair, [1, 6, h, w]);
     this.imageTensor = new ort.Tensor('float32', this.pair.subarray(3 * w * h), [1, 3, h, w]);
+    this.keyframePlanes = new Float32Array(3 * w * h);
+    this.keyframeTensor = new ort.Tensor('float32', this.keyframePlanes, [1, 3, h, w]);
     const slots = memoryShape.reduce((a, b) => a * b, 1);
     this.emptyMemory = new ort.Tensor('float32', new Float32Array(slots), memoryShape);
     this.memory = this.emptyMemory;
@@ -117,14 +133,15 @@ export class DepthEngine {
       verifyModelFile(opts.modelDir, depthEntry),
       verifyModelFile(opts.modelDir, poseEntry),
     ]);
-    const threads = opts.threads ?? 2;
+    const threads = opts.threads ?? 1;
+    const spinning = opts.spinning ?? false;
     const warnings: string[] = [];
     let sessions: [ort.InferenceSession, ort.InferenceSession] | null = null;
     let active: ProviderName = 'cpu';
     for (const provider of providerCandidates(opts.provider ?? 'auto')) {
       try {
-        const d = await createSession(depthFile, provider, threads);
-        const p = await createSession(poseFile, provider, threads);
+        const d = await createSession(depthFile, provider, threads, spinning);
+        const p = await createSession(poseFile, provider, threads, spinning);
         sessions = [d, p];
         active = provider;
         break;
@@ -179,7 +196,34 @@ export class DepthEngine {
     return this.memory.data as Float32Array;
   }
 
+  /** Depth and the pose head's T_prev_cur of one frame (every frame of a sequence, in order). */
   async estimate(rgb: RgbImage, intrinsics: PinholeIntrinsics): Promise<DepthResult> {
+    this.check(rgb, intrinsics);
+    this.toPlanar.write(rgb, this.pair, this.plane3);
+    const depth = await this.runDepth(this.imageTensor, rgb);
+    const relativePose = await this.advancePair();
+    return { depth, relativePose };
+  }
+
+  /** The pose head alone: T_prev_cur of this frame against the previous one given to estimate/motion. */
+  async motion(rgb: RgbImage, intrinsics: PinholeIntrinsics): Promise<Mat4 | null> {
+    this.check(rgb, intrinsics);
+    this.toPlanar.write(rgb, this.pair, this.plane3);
+    return this.advancePair();
+  }
+
+  /** The depth graph alone (a keyframe's depth); the pose pair is left as it is. */
+  async depth(rgb: RgbImage, intrinsics: PinholeIntrinsics): Promise<DepthImage> {
+    this.check(rgb, intrinsics);
+    this.toPlanar.write(rgb, this.keyframePlanes, 0);
+    return this.runDepth(this.keyframeTensor, rgb);
+  }
+
+  private get plane3(): number {
+    return 3 * this.info.inputWidth * this.info.inputHeight;
+  }
+
+  private check(rgb: RgbImage, intrinsics: PinholeIntrinsics): void {
     assertRgbImage(rgb, 'depth input frame');
     validateIntrinsics(intrinsics, 'depth input intrinsics');
     if (intrinsics.width !== rgb.width || intrinsics.height !== rgb.height) {
@@ -187,14 +231,10 @@ export class DepthEngine {
         `depth input: frame is ${rgb.width}x${rgb.height}, intrinsics describe ${intrinsics.width}x${intrinsics.height}`,
       );
     }
-    const { inputWidth: w, inputHeight: h } = this.info;
-    const plane3 = 3 * w * h;
-    this.toPlanar.write(rgb, this.pair, plane3);
+  }
 
-    const out = await this.depthSession.run({ image: this.imageTensor, memory_in: this.memory });
-    const depthOut = out.depth!.data as Float32Array;
-    this.memory = out.memory_out!;
-
+  /** Runs the pose graph on [previous, current] (null for the first frame), then current -> previous. */
+  private async advancePair(): Promise<Mat4 | null> {
     let relativePose: Mat4 | null = null;
     if (this.hasPrevious) {
       const pose = await this.poseSession.run({ pair: this.pairTensor });
@@ -202,8 +242,16 @@ export class DepthEngine {
       const t = pose.translation!.data as Float32Array;
       relativePose = rigidFromRt(so3Exp([aa[0]!, aa[1]!, aa[2]!]), [t[0]!, t[1]!, t[2]!] as Vec3);
     }
-    this.pair.copyWithin(0, plane3, 2 * plane3);
+    this.pair.copyWithin(0, this.plane3, 2 * this.plane3);
     this.hasPrevious = true;
+    return relativePose;
+  }
+
+  private async runDepth(image: ort.Tensor, rgb: RgbImage): Promise<DepthImage> {
+    const { inputWidth: w, inputHeight: h } = this.info;
+    const out = await this.depthSession.run({ image, memory_in: this.memory });
+    const depthOut = out.depth!.data as Float32Array;
+    this.memory = out.memory_out!;
 
     const data = new Float32Array(rgb.width * rgb.height);
     resizeBilinear(depthOut, w, h, data, rgb.width, rgb.height);
@@ -214,7 +262,7 @@ export class DepthEngine {
       const d = data[i]!;
       if (!(d >= 0) || d === Infinity) data[i] = 0;
     }
-    return { depth: { width: rgb.width, height: rgb.height, data }, relativePose };
+    return { width: rgb.width, height: rgb.height, data };
   }
 
   async close(): Promise<void> {

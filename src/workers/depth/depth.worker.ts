@@ -11,19 +11,46 @@ const ready = DepthEngine.create(workerInit<DepthEngineOptions>());
 // The failure is reported through `info`; keep it from surfacing as an unhandled rejection first.
 ready.catch(() => undefined);
 
+// The engine keeps sequence state (the pose pair, the SAB memory) that each call reads and advances,
+// and onnxruntime runs are asynchronous: calls are chained so they never interleave, in arrival order.
+let chain: Promise<unknown> = Promise.resolve();
+function serial<T>(fn: (engine: DepthEngine) => Promise<T>): Promise<T> {
+  const next = chain.then(async () => fn(await ready));
+  chain = next.catch(() => undefined);
+  return next;
+}
+
+type FrameArg = { rgb: RgbImage; intrinsics: PinholeIntrinsics };
+
 export const handlers = {
   async info() {
     return (await ready).info;
   },
-  async estimate(arg: { rgb: RgbImage; intrinsics: PinholeIntrinsics }) {
-    const result = await (await ready).estimate(arg.rgb, arg.intrinsics);
-    const transfer = [result.depth.data.buffer as ArrayBuffer];
-    if (result.relativePose) transfer.push(result.relativePose.buffer as ArrayBuffer);
-    return withTransfer(result, transfer);
+  estimate(arg: FrameArg) {
+    return serial(async (engine) => {
+      const result = await engine.estimate(arg.rgb, arg.intrinsics);
+      const transfer = [result.depth.data.buffer as ArrayBuffer];
+      if (result.relativePose) transfer.push(result.relativePose.buffer as ArrayBuffer);
+      return withTransfer(result, transfer);
+    });
   },
-  async reset() {
-    (await ready).reset();
-    return true;
+  motion(arg: FrameArg) {
+    return serial(async (engine) => {
+      const pose = await engine.motion(arg.rgb, arg.intrinsics);
+      return pose ? withTransfer(pose, [pose.buffer as ArrayBuffer]) : null;
+    });
+  },
+  depth(arg: FrameArg) {
+    return serial(async (engine) => {
+      const depth = await engine.depth(arg.rgb, arg.intrinsics);
+      return withTransfer(depth, [depth.data.buffer as ArrayBuffer]);
+    });
+  },
+  reset() {
+    return serial(async (engine) => {
+      engine.reset();
+      return true;
+    });
   },
   async memory() {
     return Float32Array.from((await ready).memoryState);

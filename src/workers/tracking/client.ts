@@ -7,14 +7,24 @@
  *   await tracker.close();
  *
  * Frames must be sent in index order; one call at a time is enough to keep the worker busy (the
- * caller owns back-pressure and the drop policy). Image buffers are copied, not transferred, so the
- * caller keeps them for fusion and the UI.
+ * caller owns back-pressure and the drop policy). Image buffers are copied (structured clone, ~0.1 ms
+ * for 384x288), not transferred, so the caller keeps them for fusion and the UI.
+ * Keyframe schedule: track without depth; when r.needsKeyframe, estimate that frame's depth and call
+ * `addKeyframe({ index, depth })` before the next frame.
  */
 import { WorkerClient, workerEntry } from '../rpc.js';
 import type { TrackingHandlers } from './tracking.worker.js';
-import type { TrackInput, TrackResult, TrackerOptions } from './types.js';
+import type { KeyframeInput, KeyframeResult, TrackInput, TrackResult, TrackerOptions } from './types.js';
 
-export type { TrackInput, TrackResult, TrackerOptions, TrackMeasures, TrackingState } from './types.js';
+export type {
+  KeyframeInput,
+  KeyframeResult,
+  TrackInput,
+  TrackResult,
+  TrackerOptions,
+  TrackMeasures,
+  TrackingState,
+} from './types.js';
 
 export class TrackerClient {
   private constructor(private readonly worker: WorkerClient<TrackingHandlers>) {}
@@ -27,6 +37,11 @@ export class TrackerClient {
 
   track(input: TrackInput): Promise<TrackResult> {
     return this.worker.call('track', input);
+  }
+
+  /** Depth for the frame whose track() result said needsKeyframe (the keyframe schedule). */
+  addKeyframe(input: KeyframeInput): Promise<KeyframeResult> {
+    return this.worker.call('addKeyframe', input);
   }
 
   close(): Promise<void> {

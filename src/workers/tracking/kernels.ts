@@ -104,7 +104,8 @@ export interface TrackingKernels {
   ): AlignOutput;
   /** Round-trip distance (px) under which a keyframe point counts as consistent with the frame's depth. */
   consistencyPx: number;
-  threads: number;
+  /** Threads of the native pool (the calling thread included). */
+  threads(): number;
 }
 
 export function loadTrackingKernels(): TrackingKernels {

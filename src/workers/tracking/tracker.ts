@@ -25,7 +25,9 @@ import {
 } from '../../shared/math/se3.js';
 import { type AlignOutput, type NativeFrame, type TrackingKernels, loadTrackingKernels } from './kernels.js';
 import type {
+  KeyframeInput,
   KeyframePolicy,
+  KeyframeResult,
   LostPolicy,
   TrackInput,
   TrackMeasures,
@@ -88,6 +90,8 @@ export class PhotometricTracker {
   private gain = 1;
   private bias = 0;
   private state: TrackingState = 'initialising';
+  /** The last frame that asked for a keyframe without depth: what addKeyframe completes. */
+  private pending: { index: number; rgb: TrackInput['rgb']; pose: Mat4 } | null = null;
 
   constructor(
     private readonly options: TrackerOptions,
@@ -126,15 +130,13 @@ export class PhotometricTracker {
     return this.keyframes.length;
   }
 
-  track(input: TrackInput): TrackResult {
-    const t0 = performance.now();
-    this.validate(input);
+  private nativeFrame(rgb: TrackInput['rgb'], depth: TrackInput['depth']): NativeFrame {
     const k = this.options.intrinsics;
-    const frame = new this.kernels.Frame({
-      rgb: input.rgb.data,
+    return new this.kernels.Frame({
+      rgb: rgb.data,
       width: k.width,
       height: k.height,
-      depth: input.depth?.data ?? null,
+      depth: depth?.data ?? null,
       fx: k.fx,
       fy: k.fy,
       cx: k.cx,
@@ -144,12 +146,25 @@ export class PhotometricTracker {
       saturation: this.options.saturation ?? 250,
       dark: this.options.dark ?? 12,
     });
-    const finish = (r: Omit<TrackResult, 'index' | 'timestamp' | 'measures'>, m: Partial<TrackMeasures>) => {
+  }
+
+  track(input: TrackInput): TrackResult {
+    const t0 = performance.now();
+    this.validate(input);
+    this.pending = null;
+    const frame = this.nativeFrame(input.rgb, input.depth);
+    const finish = (
+      r: Omit<TrackResult, 'index' | 'timestamp' | 'measures' | 'needsKeyframe'>,
+      m: Partial<TrackMeasures>,
+      wantsKeyframe = false,
+    ): TrackResult => {
       this.state = r.state;
+      if (wantsKeyframe) this.pending = { index: input.index, rgb: input.rgb, pose: r.pose ?? identity4() };
       return {
         index: input.index,
         timestamp: input.timestamp,
         ...r,
+        needsKeyframe: wantsKeyframe,
         measures: { ...emptyMeasures(), ...m, ms: performance.now() - t0 },
       };
     };
@@ -167,6 +182,7 @@ export class PhotometricTracker {
             reason: this.noKeyframeReason(input),
           },
           {},
+          input.depth === null,
         );
       }
       this.last = { index: input.index, pose: kf.pose };
@@ -200,10 +216,8 @@ export class PhotometricTracker {
     keyframe.baselineRms ??= out.rms;
 
     let isKeyframe = false;
-    if (!relocalised && this.needsKeyframe(keyframe, out, pose)) {
-      const kf = this.makeKeyframe(input.index, frame, pose);
-      if (kf) isKeyframe = true;
-    }
+    const wantsKeyframe = !relocalised && this.needsKeyframe(keyframe, out, pose);
+    if (wantsKeyframe && input.depth) isKeyframe = this.makeKeyframe(input.index, frame, pose) !== null;
     return finish(
       {
         pose,
@@ -213,7 +227,42 @@ export class PhotometricTracker {
         reason: '',
       },
       this.measuresOf(out, input),
+      wantsKeyframe && !input.depth,
     );
+  }
+
+  /**
+   * Makes the frame the last `track` call asked for (needsKeyframe) a keyframe, with its depth now
+   * estimated. The first keyframe defines the world frame, so that frame's pose becomes the identity.
+   */
+  addKeyframe(input: KeyframeInput): KeyframeResult {
+    const p = this.pending;
+    if (!p || p.index !== input.index) {
+      throw new RangeError(
+        `addKeyframe: frame ${input.index} is not the last tracked frame asking for a keyframe` +
+          (p ? ` (frame ${p.index} is)` : ''),
+      );
+    }
+    const k = this.options.intrinsics;
+    assertDepthImage(input.depth, `addKeyframe: frame ${input.index} depth`);
+    if (input.depth.width !== k.width || input.depth.height !== k.height) {
+      throw new RangeError(
+        `addKeyframe: frame ${input.index} depth is ${input.depth.width}x${input.depth.height}, intrinsics say ${k.width}x${k.height}`,
+      );
+    }
+    this.pending = null;
+    const first = this.active === null;
+    const kf = this.makeKeyframe(input.index, this.nativeFrame(p.rgb, input.depth), p.pose);
+    if (first && kf) this.last = { index: input.index, pose: kf.pose };
+    const pose = first ? (kf?.pose ?? null) : p.pose;
+    return {
+      isKeyframe: kf !== null,
+      pose,
+      state: this.state,
+      keyframeIndex: kf ? kf.index : (this.active?.index ?? null),
+      reason: kf ? '' : first ? 'waiting for a first keyframe: too few textured pixels with valid depth' : '',
+      keyframePoints: kf?.points ?? 0,
+    };
   }
 
   private validate(input: TrackInput): void {

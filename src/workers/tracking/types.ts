@@ -105,9 +105,31 @@ export interface TrackResult {
   state: TrackingState;
   /** True when this frame became a keyframe. */
   isKeyframe: boolean;
+  /**
+   * The frame should become a keyframe but came without depth (the keyframe schedule runs the depth
+   * network only on such frames): give its depth to `addKeyframe` before the next frame.
+   */
+  needsKeyframe: boolean;
   /** Frame index of the keyframe this frame was aligned against (null when none). */
   keyframeIndex: number | null;
   /** Why the frame is lost / not initialised; empty otherwise. */
   reason: string;
   measures: TrackMeasures;
+}
+
+/** Depth for the frame the last `track` call asked to become a keyframe. */
+export interface KeyframeInput {
+  index: number;
+  depth: DepthImage;
+}
+
+export interface KeyframeResult {
+  /** False when the depth left too few usable points: tracking goes on against the previous keyframe. */
+  isKeyframe: boolean;
+  /** Camera-to-world of the frame: identity for the first keyframe, else its tracked pose. */
+  pose: Mat4 | null;
+  state: TrackingState;
+  keyframeIndex: number | null;
+  reason: string;
+  keyframePoints: number;
 }
