@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import net from 'node:net';
 import { test } from 'node:test';
+import { encodeMessage, readHeader } from '../../src/engine/igtl/codec.js';
 import { poseInFrame, positionsInFrame } from '../../src/engine/igtl/coordinates.js';
 import { IGTL_DEVICES, IgtlPublisher, DEFAULT_IGTL_SETTINGS } from '../../src/engine/igtl/publisher.js';
 import { IgtlServer } from '../../src/engine/igtl/server.js';
@@ -7,7 +10,7 @@ import type { DepthImage, RgbImage } from '../../src/shared/frames.js';
 import type { Mat4 } from '../../src/shared/math/mat4.js';
 import { se3Exp } from '../../src/shared/math/se3.js';
 import type { TriangleMesh } from '../../src/shared/mesh.js';
-import { type PeerMessage, fnv1a, peerTime, referencePeer, startPeer } from './peer.js';
+import { fnv1a, peerTime, referencePeer, startPeer } from './peer.js';
 
 const peer = referencePeer();
 const skip = 'missing' in peer ? peer.missing : false;
@@ -186,3 +189,133 @@ test(
       .forEach((v, k) => assert.ok(Math.abs(v - c0[k]!) < 1e-6, 'RGBA of vertex 0'));
   },
 );
+
+/** A raw TCP client that sends `bytes` and records what comes back. */
+async function rawClient(
+  port: number,
+  bytes: Buffer[],
+  read = true,
+): Promise<{ socket: net.Socket; received: () => Buffer }> {
+  const socket = net.connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  const chunks: Buffer[] = [];
+  if (read) socket.on('data', (d: Buffer) => chunks.push(d));
+  else socket.pause();
+  socket.on('error', () => undefined);
+  for (const b of bytes) socket.write(b);
+  return { socket, received: () => Buffer.concat(chunks) };
+}
+
+test(
+  'garbage, a wrong CRC, a huge body size and a client that never reads: the server stays up, the others keep receiving',
+  { skip },
+  async () => {
+    const binary = (peer as { binary: string }).binary;
+    const logs: string[] = [];
+    const server = await IgtlServer.listen({ port: 0, log: (_l, m) => logs.push(m) });
+    const port = server.address.port;
+    const publisher = new IgtlPublisher(
+      server,
+      { ...DEFAULT_IGTL_SETTINGS, imageMaxHz: 1000 },
+      { epochS: 1_700_000_000 },
+    );
+    const first = startPeer(binary, port);
+    await first.connected;
+
+    const garbage = await rawClient(port, [
+      Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n' + 'x'.repeat(64)),
+    ]);
+    const getStatus = encodeMessage({
+      type: 'GET_STATUS',
+      deviceName: '',
+      timestampS: 0,
+      content: new Uint8Array(0),
+    });
+    const badCrc = encodeMessage({
+      type: 'GET_TRANSFOR',
+      deviceName: '',
+      timestampS: 0,
+      content: Buffer.from('abcd'),
+    });
+    badCrc.writeBigUInt64BE(badCrc.readBigUInt64BE(50) ^ 1n, 50);
+    const crcClient = await rawClient(port, [badCrc, getStatus]);
+    const huge = Buffer.from(getStatus);
+    huge.writeBigUInt64BE(1n << 40n, 42);
+    const hugeClient = await rawClient(port, [huge]);
+    const sleeper = await rawClient(port, [], false);
+    while (server.stats().connectionsTotal < 5 || server.stats().badInput < 3)
+      await new Promise((r) => setTimeout(r, 10));
+    assert.ok(
+      garbage.socket.destroyed || garbage.socket.readableEnded || (await closed(garbage.socket)),
+      'garbage client closed',
+    );
+    assert.ok(await closed(hugeClient.socket), 'huge-body client closed');
+    assert.equal(
+      server.clientCount,
+      3,
+      'the reference peer, the wrong-CRC client and the sleeper stay connected',
+    );
+
+    // Large frames, so the sleeper's socket buffers fill and its queue has to drop.
+    const big: RgbImage = { width: 640, height: 480, data: new Uint8Array(640 * 480 * 3).fill(7) };
+    const frames = 120;
+    let second: ReturnType<typeof startPeer> | null = null;
+    for (let i = 0; i < frames; i++) {
+      if (i === frames / 2) {
+        second = startPeer(binary, port);
+        await second.connected;
+        await server.waitForClients(4);
+      }
+      publisher.frame({
+        index: i,
+        timestamp: i / 30,
+        rgb: big,
+        depth: null,
+        pose: posePath(i),
+        trackingState: 'tracking',
+      });
+      await new Promise((r) => setTimeout(r, 4));
+    }
+    await publisher.close();
+    const stats = server.stats();
+    await server.close(500);
+    const a = await first.done;
+    const b = await second!.done;
+    assert.ok(stats.dropped > 0, `the sleeper's queue dropped (${JSON.stringify(stats)})`);
+    assert.ok(stats.badInput >= 3, `garbage, CRC and size were counted (${JSON.stringify(stats)})`);
+    assert.ok(
+      logs.some((l) => /CRC mismatch/.test(l)),
+      logs.join('\n'),
+    );
+    assert.ok(
+      logs.some((l) => /exceeds the \d+-byte limit/.test(l)),
+      logs.join('\n'),
+    );
+    assert.equal(a.filter((m) => m.type === 'TRANSFORM').length, frames, 'the first peer got every pose');
+    assert.equal(
+      b.filter((m) => m.type === 'TRANSFORM').length,
+      frames / 2,
+      'the late peer got every pose since it joined',
+    );
+    assert.ok(a.filter((m) => m.type === 'IMAGE').length > frames / 2);
+    assert.ok([...a, ...b].every((m) => m.crc));
+    // The wrong-CRC client's message was discarded, its next request answered.
+    const reply = crcClient.received();
+    assert.ok(reply.length >= 58, 'the wrong-CRC client still gets answers');
+    const replyTypes: string[] = [];
+    for (let o = 0; o + 58 <= reply.length;) {
+      const h = readHeader(reply.subarray(o));
+      replyTypes.push(h.type);
+      o += 58 + Number(h.bodySize);
+    }
+    assert.ok(replyTypes.includes('STATUS'), replyTypes.join());
+    sleeper.socket.destroy();
+    crcClient.socket.destroy();
+  },
+);
+
+async function closed(socket: net.Socket): Promise<boolean> {
+  if (socket.destroyed) return true;
+  await Promise.race([once(socket, 'close'), new Promise((r) => setTimeout(r, 2000))]);
+  return socket.destroyed || socket.readableEnded;
+}

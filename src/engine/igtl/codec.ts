@@ -52,7 +52,6 @@ export function decodeTimestamp(value: bigint): number {
 }
 
 function writeName(buf: Buffer, offset: number, size: number, name: string, what: string): void {
-  // eslint-disable-next-line no-control-regex
   if (!/^[\x20-\x7e]*$/.test(name) || name.length > size)
     throw new RangeError(`${what} '${name}' must be at most ${size} printable ASCII characters`);
   buf.fill(0, offset, offset + size);

@@ -340,9 +340,11 @@ export class IgtlServer {
       return;
     }
     if (!type.startsWith('GET_')) return; // STATUS, STT_/STP_ and others: nothing to answer
+    // Type names are cut at 12 characters: GET_TRANSFORM arrives as GET_TRANSFOR.
     const wanted = type.slice(4);
+    if (wanted === '') return;
     for (const out of this.latest.values()) {
-      if (out.msg.type === wanted && (deviceName === '' || deviceName === out.msg.deviceName))
+      if (out.msg.type.startsWith(wanted) && (deviceName === '' || deviceName === out.msg.deviceName))
         client.send(out);
     }
   }
