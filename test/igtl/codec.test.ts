@@ -101,7 +101,7 @@ test('the reader splits a byte stream, discards a wrong CRC, refuses garbage and
   const a = encodeMessage({ type: 'GET_STATUS', deviceName: '', timestampS: 0, content: new Uint8Array(0) });
   const b = encodeMessage({ type: 'STRING', deviceName: 'x', timestampS: 0, content: Buffer.from('hello') });
   const bad = Buffer.from(b);
-  bad[bad.length - 1] ^= 1;
+  bad[bad.length - 1] = bad[bad.length - 1]! ^ 1;
   const stream = Buffer.concat([a, bad, b]);
   const reader = new MessageReader(1024);
   const results = [];
