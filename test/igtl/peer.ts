@@ -96,11 +96,17 @@ export function peerTime(m: PeerMessage): number {
   return m.sec + m.frac / 2 ** 32;
 }
 
-/** FNV-1a 64 of bytes, as the peer hashes image data. */
+/** FNV-1a 64 of bytes, as the peer hashes image data (in 32-bit halves: BigInt is too slow for video). */
 export function fnv1a(bytes: Uint8Array): string {
-  let h = 0xcbf29ce484222325n;
-  const prime = 0x100000001b3n;
-  const mask = (1n << 64n) - 1n;
-  for (const b of bytes) h = ((h ^ BigInt(b)) * prime) & mask;
-  return h.toString(16).padStart(16, '0');
+  let hi = 0xcbf29ce4;
+  let lo = 0x84222325;
+  for (let i = 0; i < bytes.length; i++) {
+    lo = (lo ^ bytes[i]!) >>> 0;
+    // h * (2^40 + 0x1b3) mod 2^64
+    const a = lo * 0x1b3;
+    const carry = Math.floor(a / 4294967296);
+    hi = (Math.imul(hi, 0x1b3) + carry + (lo << 8)) >>> 0;
+    lo = a >>> 0;
+  }
+  return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
 }

@@ -181,7 +181,7 @@ test(
         components: colours[0]!.components,
         size: colours[0]!.size,
       },
-      { name: 'Colors', type: 4, components: 4, size: mesh.positions.length / 3 },
+      { name: 'RGB', type: 0, components: 3, size: mesh.positions.length / 3 },
     );
     const c0 = [...mesh.colors!.subarray(0, 3)].map((v) => v / 255);
     colours[0]!.first

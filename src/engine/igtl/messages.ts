@@ -137,15 +137,16 @@ export function depthImageContent(depth: DepthImage, g: ImageGeometry): Buffer {
 /**
  * POLYDATA of a triangle mesh: the 40-byte header (points, vertices, lines, polygons, strips,
  * attributes), float32 points, then each polygon as (3, i0, i1, i2) in uint32. When colours are given
- * they travel as one point attribute, RGBA (type 0x04, 4 float32 components in 0..1), named
- * "Colors", the way libOpenIGTLink packs RGBA attributes.
+ * they travel as one point attribute "RGB": POINT_DATA scalars (type 0x00) with 3 float32 components
+ * in 0..1. (Not the RGBA type 0x04: libOpenIGTLink 1.11's unpack reads that as a 9-component tensor
+ * and runs past the body.)
  */
 export function polyDataContent(positions: Float32Array, indices: Uint32Array, colors?: Uint8Array): Buffer {
   const npoints = positions.length / 3;
   const ntris = indices.length / 3;
-  const name = Buffer.from('Colors\0', 'latin1');
+  const name = Buffer.from('RGB\0', 'latin1');
   const namesSize = colors ? name.length + (name.length % 2) : 0;
-  const attrSize = colors ? 6 + namesSize + 16 * npoints : 0;
+  const attrSize = colors ? 6 + namesSize + 12 * npoints : 0;
   const size = 40 + 12 * npoints + 16 * ntris + attrSize;
   const out = Buffer.alloc(size);
   const header = [npoints, 0, 0, 0, 0, ntris, 16 * ntris, 0, 0, colors ? 1 : 0];
@@ -160,16 +161,14 @@ export function polyDataContent(positions: Float32Array, indices: Uint32Array, c
     o += 16;
   }
   if (colors) {
-    out.writeUInt8(0x04, o); // POINT_DATA / RGBA
-    out.writeUInt8(4, o + 1);
+    out.writeUInt8(0x00, o); // POINT_DATA / scalars
+    out.writeUInt8(3, o + 1);
     out.writeUInt32BE(npoints, o + 2);
     o += 6;
     name.copy(out, o);
     o += namesSize;
     for (let v = 0; v < npoints; v++) {
       for (let c = 0; c < 3; c++, o += 4) out.writeFloatBE(colors[3 * v + c]! / 255, o);
-      out.writeFloatBE(1, o);
-      o += 4;
     }
   }
   return out;

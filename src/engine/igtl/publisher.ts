@@ -80,7 +80,8 @@ export interface IgtlFrameInput {
   index: number;
   /** Presentation time in the source (s). */
   timestamp: number;
-  rgb: RgbImage;
+  /** Null where the video is not available (a replay without its dataset). */
+  rgb: RgbImage | null;
   depth: DepthImage | null;
   /** Camera-to-world, mm; null while tracking is lost. */
   pose: Mat4 | null;
@@ -169,7 +170,7 @@ export class IgtlPublisher {
     ) {
       this.lastImageAt = now;
       const g = this.geometry.video;
-      if (this.settings.sendImage) {
+      if (this.settings.sendImage && f.rgb) {
         const rgb: RgbImage = { width: f.rgb.width, height: f.rgb.height, data: f.rgb.data.slice() };
         this.server.publish({
           type: 'IMAGE',
