@@ -319,3 +319,46 @@ async function closed(socket: net.Socket): Promise<boolean> {
   await Promise.race([once(socket, 'close'), new Promise((r) => setTimeout(r, 2000))]);
   return socket.destroyed || socket.readableEnded;
 }
+
+test(
+  'the streamed surface is decimated to the configured triangle budget, in the same place',
+  { skip },
+  async () => {
+    const binary = (peer as { binary: string }).binary;
+    const server = await IgtlServer.listen({ port: 0 });
+    const publisher = new IgtlPublisher(server, {
+      ...DEFAULT_IGTL_SETTINGS,
+      meshMaxTriangles: 200,
+      meshIntervalS: 0,
+    });
+    const client = startPeer(binary, server.address.port);
+    await client.connected;
+    await server.waitForClients(1);
+    const mesh = gridMesh(40); // 3200 triangles, in two blocks
+    const half = mesh.indices.length / 2;
+    publisher.surface({
+      reset: true,
+      changed: [
+        { key: 'a', mesh: { ...mesh, indices: mesh.indices.slice(0, half) } },
+        { key: 'b', mesh: { ...mesh, indices: mesh.indices.slice(half) } },
+      ],
+      removed: [],
+    });
+    await publisher.close();
+    await server.close();
+    const polys = (await client.done).filter((m) => m.type === 'POLYDATA');
+    assert.equal(polys.length, 1);
+    const p = polys[0]!;
+    assert.ok((p.polygons as number) <= 200 && (p.polygons as number) > 50, `${p.polygons} triangles`);
+    const b = bounds(positionsInFrame(mesh, 'ras'));
+    const lo = p.min as number[];
+    const hi = p.max as number[];
+    for (let a = 0; a < 3; a++) {
+      assert.ok(
+        lo[a]! >= b.min[a]! - 1e-4 && hi[a]! <= b.max[a]! + 1e-4,
+        `axis ${a} inside the mesh's bounds`,
+      );
+      assert.ok(hi[a]! - lo[a]! >= 0.5 * (b.max[a]! - b.min[a]!), `axis ${a} extent ${hi[a]! - lo[a]!} of ${b.max[a]! - b.min[a]!}`);
+    }
+  },
+);
