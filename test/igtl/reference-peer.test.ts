@@ -358,7 +358,10 @@ test(
         lo[a]! >= b.min[a]! - 1e-4 && hi[a]! <= b.max[a]! + 1e-4,
         `axis ${a} inside the mesh's bounds`,
       );
-      assert.ok(hi[a]! - lo[a]! >= 0.5 * (b.max[a]! - b.min[a]!), `axis ${a} extent ${hi[a]! - lo[a]!} of ${b.max[a]! - b.min[a]!}`);
+      assert.ok(
+        hi[a]! - lo[a]! >= 0.5 * (b.max[a]! - b.min[a]!),
+        `axis ${a} extent ${hi[a]! - lo[a]!} of ${b.max[a]! - b.min[a]!}`,
+      );
     }
   },
 );
