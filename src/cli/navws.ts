@@ -12,6 +12,7 @@ const commands: Record<string, () => Promise<{ command: CliCommand }>> = {
   'eval-depth': () => import('./commands/eval-depth.js'),
   reconstruct: () => import('./commands/reconstruct.js'),
   bench: () => import('./commands/bench.js'),
+  'igtl-replay': () => import('./commands/igtl-replay.js'),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -26,6 +26,8 @@ import { buildReport, writeReport, writeTrajectoryAndMesh } from '../../engine/p
 import { runReconstruction } from '../../engine/pipeline/reconstruct.js';
 import type { DepthStage, FusionStage, PoseStage } from '../../engine/pipeline/stages.js';
 import { type CliCommand, UsageError, parseCliArgs } from '../command.js';
+import { type IgtlCliOptions, igtlCliOptions, openIgtlFromCli } from '../igtl-options.js';
+import { DEFAULT_IGTL_SETTINGS } from '../../engine/igtl/publisher.js';
 import { evaluateReconstruction, formatEvaluation } from '../../eval/evaluate.js';
 
 const usage = `usage: navws reconstruct <dataset-folder|video-file> --out DIR [options]
@@ -44,6 +46,12 @@ options:
   --voxel MM             TSDF voxel size in mm (default ${DEFAULT_FUSION_SETTINGS.voxelSize})
   --model-dir DIR        folder with manifest.json and the ONNX models (default: models/)
   --quiet                no progress on stderr
+  --igtl [HOST:]PORT     stream pose, surface, video and tracking status over OpenIGTLink while it runs
+                         (3D Slicer: docs/openigtlink.md); HOST defaults to 127.0.0.1
+  --igtl-wait N          wait for N OpenIGTLink clients before reading the input (default 0)
+  --igtl-frame ras|lps   coordinate frame sent (default ras)
+  --igtl-depth           also send the depth maps (IMAGE NavWS-Depth)
+  --igtl-triangles N     decimate the streamed surface to at most N triangles (default ${DEFAULT_IGTL_SETTINGS.meshMaxTriangles})
 
 The gt modes are evaluation tools (they isolate one stage); the product path is network + track.`;
 
@@ -119,6 +127,7 @@ export const command: CliCommand = {
         voxel: { type: 'string' },
         'model-dir': { type: 'string' },
         quiet: { type: 'boolean', default: false },
+        ...igtlCliOptions,
       },
     });
     const [inputPath, ...extra] = positionals;
@@ -137,7 +146,14 @@ export const command: CliCommand = {
     if (!(voxelSize > 0 && voxelSize <= 50))
       throw new UsageError(`--voxel must be a size in mm in (0, 50], got '${values.voxel}'`);
 
-    const input = await openInput(inputPath, values.intrinsics, values.size);
+    const log = (level: string, message: string): void => {
+      if (!values.quiet) process.stderr.write(`\n${level}: ${message}\n`);
+    };
+    const igtl = await openIgtlFromCli(values as IgtlCliOptions, log);
+    const input = await openInput(inputPath, values.intrinsics, values.size).catch(async (err: unknown) => {
+      await igtl?.close();
+      throw err;
+    });
     const out = values.out;
     await mkdir(out, { recursive: true });
     if (values['save-depth']) await mkdir(path.join(out, 'depth'), { recursive: true });
@@ -154,6 +170,7 @@ export const command: CliCommand = {
           : await createTrackingStage({ intrinsics: input.intrinsics });
       stages.fusion = await createFusionStage({ ...DEFAULT_FUSION_SETTINGS, voxelSize });
 
+      if (igtl) await igtl.waitForClients();
       const total = maxFrames ?? input.source.info.frameCount ?? null;
       const quiet = values.quiet;
       let lastLine = 0;
@@ -168,7 +185,9 @@ export const command: CliCommand = {
           ? (frame, depth) =>
               writeDepthPng(path.join(out, 'depth', frameFileName(frame.index)), depth, input.depthScale)
           : undefined,
+        meshUpdateEvery: igtl ? 5 : undefined,
         onEvent: (e) => {
+          igtl?.onPipelineEvent(e);
           if (quiet) return;
           if (e.type === 'frame' && performance.now() - lastLine > 500) {
             lastLine = performance.now();
@@ -181,6 +200,7 @@ export const command: CliCommand = {
       if (!quiet) process.stderr.write('\n');
 
       await writeTrajectoryAndMesh(out, result);
+      if (igtl && result.mesh) igtl.finalMesh(result.mesh);
       const r = result.report;
       const hasGroundTruth =
         input.dataset &&
@@ -206,7 +226,12 @@ export const command: CliCommand = {
         throw new Error(`input failed after ${r.framesIn} frames (outputs kept in ${out}): ${r.sourceError}`);
       return 0;
     } finally {
-      await Promise.all([stages.depth?.close(), stages.poses?.close(), stages.fusion?.close()]);
+      await Promise.all([
+        stages.depth?.close(),
+        stages.poses?.close(),
+        stages.fusion?.close(),
+        igtl?.close(),
+      ]);
     }
   },
 };

@@ -24,6 +24,7 @@ import type {
   CameraInfo,
   CaseDetail,
   EngineStatus,
+  IgtlSettings,
   Method,
   NavEvent,
   Params,
@@ -33,6 +34,7 @@ import type {
 } from '../../shared/api/schemas.js';
 import { mat4FromArray, norm3, sub3 } from '../../shared/math/mat4.js';
 import { DatasetFrameSource } from '../capture/dataset-source.js';
+import { IgtlSession } from '../igtl/session.js';
 import { type CaseRepository, newId } from './case-repository.js';
 import { LiveRun } from './live-run.js';
 import { StoreCaseRepository } from './store-repository.js';
@@ -83,6 +85,8 @@ export class EngineService implements NavApi {
   private readonly frames = new ListenerSet<FrameBundle>();
   private readonly meshes = new ListenerSet<MeshBlocksUpdate>();
   private run: LiveRun | null = null;
+  /** The OpenIGTLink stream of the current run, when it asked for one; closed when the run ends. */
+  private igtl: { session: IgtlSession; closed: Promise<void> } | null = null;
   private starting = false;
   private lastExecutionProvider: string | null = null;
   private readonly handlers: Handlers;
@@ -230,6 +234,7 @@ export class EngineService implements NavApi {
   /** Stops a running reconstruction (its recording is finalised) and releases everything. */
   async close(): Promise<void> {
     await this.run?.stop();
+    await this.igtl?.closed;
     (await this.repoReady.catch(() => null))?.close();
   }
 
@@ -284,8 +289,11 @@ export class EngineService implements NavApi {
       throw new NavApiError('conflict', 'a run is already going; stop it first');
     }
     this.starting = true;
+    let igtl: IgtlSession | null = null;
     try {
       await (await this.repo()).getCase(p.caseId);
+      await this.igtl?.closed;
+      igtl = p.igtl ? await this.openIgtl(p.igtl) : null;
       const source = await openSource(p.source, this.options.samplesRoot);
       const stages = await this.stageFactory(source, { depth: p.depth, poses: p.poses });
       this.lastExecutionProvider = stages.depth.executionProvider;
@@ -312,14 +320,44 @@ export class EngineService implements NavApi {
         p.speed,
         {
           event: (e) => this.events.emit(e),
-          frame: (f) => this.frames.emit(f),
-          mesh: (u) => this.meshes.emit(u),
+          frame: (f) => {
+            this.frames.emit(f);
+            igtl?.publisher.frame({ ...f, index: f.frameId, timestamp: f.timeS });
+          },
+          mesh: (u) => {
+            this.meshes.emit(u);
+            igtl?.publisher.surface(u);
+          },
         },
       );
+      if (igtl) {
+        const session = igtl;
+        this.igtl = { session, closed: this.run.done.then(() => session.close()) };
+      }
       this.log('info', `run ${this.run.runId} started on ${source.description}`);
       return this.run.status();
+    } catch (err) {
+      await igtl?.close();
+      throw err;
     } finally {
       this.starting = false;
+    }
+  }
+
+  private async openIgtl(settings: IgtlSettings): Promise<IgtlSession> {
+    try {
+      return await IgtlSession.open(
+        { host: settings.host, port: settings.port },
+        {
+          frame: settings.frame,
+          sendImage: settings.sendImage,
+          sendDepth: settings.sendDepth,
+          meshMaxTriangles: settings.meshMaxTriangles,
+        },
+        { log: (level, message) => this.log(level, message) },
+      );
+    } catch (err) {
+      throw new NavApiError('bad-request', (err as Error).message);
     }
   }
 

@@ -28,6 +28,10 @@ export function LiveView({ api, active, currentCase, run, onError }: Props) {
   const [follow, setFollow] = useState(false);
   const [pointCloud, setPointCloud] = useState(false);
   const [mode, setMode] = useState<'product' | 'gt'>('product');
+  // OpenIGTLink streaming to 3D Slicer (docs/openigtlink.md): off unless switched on for a run.
+  const [igtl, setIgtl] = useState(false);
+  const [igtlHost, setIgtlHost] = useState('127.0.0.1');
+  const [igtlPort, setIgtlPort] = useState(18944);
   const camera = useRef<CameraInfo | null>(null);
   camera.current = run?.camera ?? null;
   const runId = useRef<string | null>(null);
@@ -81,6 +85,7 @@ export function LiveView({ api, active, currentCase, run, onError }: Props) {
         caseId: currentCase.id,
         source: JSON.parse(source) as SourceSpec,
         ...(mode === 'gt' ? { depth: 'gt', poses: 'gt' } : { depth: 'network', poses: 'track' }),
+        igtl: igtl ? { host: igtlHost.trim(), port: igtlPort } : null,
       })
       .catch((e: Error) => onError(e.message));
   };
@@ -127,6 +132,42 @@ export function LiveView({ api, active, currentCase, run, onError }: Props) {
             <option value="gt">Ground truth (eval)</option>
           </select>
         </label>
+        <label title="Stream pose, surface, video and tracking status over OpenIGTLink (3D Slicer)">
+          <input
+            type="checkbox"
+            checked={igtl}
+            onChange={(e) => setIgtl(e.target.checked)}
+            disabled={running}
+            data-testid="igtl-toggle"
+          />
+          OpenIGTLink
+        </label>
+        {igtl && (
+          <>
+            <input
+              type="text"
+              aria-label="OpenIGTLink address"
+              value={igtlHost}
+              onChange={(e) => setIgtlHost(e.target.value)}
+              disabled={running}
+              size={12}
+              data-testid="igtl-host"
+            />
+            <input
+              type="number"
+              aria-label="OpenIGTLink port"
+              min={0}
+              max={65535}
+              value={igtlPort}
+              onChange={(e) =>
+                setIgtlPort(Math.max(0, Math.min(65535, Math.round(Number(e.target.value) || 0))))
+              }
+              disabled={running}
+              style={{ width: '6em' }}
+              data-testid="igtl-port"
+            />
+          </>
+        )}
         <button
           type="button"
           className="primary"

@@ -108,6 +108,25 @@ export const sourceInfoSchema = z.object({
   detail: text(1000),
 });
 
+/**
+ * OpenIGTLink streaming of a run (docs/openigtlink.md): pose, surface, video and tracking status to 3D
+ * Slicer and other navigation software. Off unless given; loopback unless another address is chosen.
+ */
+export const igtlSettingsSchema = z.object({
+  host: z
+    .string()
+    .regex(/^(?:[A-Za-z0-9.-]{1,253}|[0-9a-fA-F:]{2,39})$/, 'must be an IP address or host name')
+    .default('127.0.0.1'),
+  /** 0 picks a free port (it is logged). OpenIGTLink's customary port is 18944. */
+  port: z.number().int().min(0).max(65535).default(18944),
+  /** Frame of the coordinates sent: 3D Slicer works in RAS. */
+  frame: z.enum(['ras', 'lps']).default('ras'),
+  sendImage: z.boolean().default(true),
+  sendDepth: z.boolean().default(false),
+  /** The streamed surface is decimated to at most this many triangles. */
+  meshMaxTriangles: z.number().int().min(100).max(5_000_000).default(50_000),
+});
+
 export const runStateSchema = z.enum(['idle', 'starting', 'running', 'stopping', 'finished', 'failed']);
 
 export const runStatusSchema = z.object({
@@ -199,6 +218,8 @@ export const requestTable = {
        */
       depth: z.enum(['network', 'gt']).default('network'),
       poses: z.enum(['track', 'gt']).default('track'),
+      /** Stream the run over OpenIGTLink; null (default): off. */
+      igtl: igtlSettingsSchema.nullable().default(null),
     }),
     result: runStatusSchema,
   },
@@ -333,6 +354,7 @@ export type TimedPose = z.output<typeof timedPoseSchema>;
 export type ExportResult = z.output<typeof exportResultSchema>;
 export type MeshFormat = z.output<typeof meshFormatSchema>;
 export type CameraInfo = z.output<typeof cameraSchema>;
+export type IgtlSettings = z.output<typeof igtlSettingsSchema>;
 export type ApiTrackingState = z.output<typeof trackingStateSchema>;
 
 /** A short, readable description of a zod failure (first few issues with their paths). */

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import net from 'node:net';
+import { test } from 'node:test';
+import { HEADER_SIZE, decodeBody, encodeMessage, readHeader } from '../../src/engine/igtl/codec.js';
+import { decodeTransform, transformContent } from '../../src/engine/igtl/messages.js';
+import { IgtlServer } from '../../src/engine/igtl/server.js';
+import { se3Exp } from '../../src/shared/math/se3.js';
+
+function collect(
+  socket: net.Socket,
+): () => { type: string; version: number; content: Buffer; messageId: number | null }[] {
+  const chunks: Buffer[] = [];
+  socket.on('data', (d: Buffer) => chunks.push(d));
+  return () => {
+    const all = Buffer.concat(chunks);
+    const out = [];
+    for (let o = 0; o + HEADER_SIZE <= all.length;) {
+      const h = readHeader(all.subarray(o));
+      const end = o + HEADER_SIZE + Number(h.bodySize);
+      const body = decodeBody(h, all.subarray(o + HEADER_SIZE, end));
+      out.push({ type: h.type, version: h.version, content: body.content, messageId: body.messageId });
+      o = end;
+    }
+    return out;
+  };
+}
+
+const settle = (ms = 100): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+test('nothing is encoded while no client listens; retained messages reach clients that join later', async () => {
+  const server = await IgtlServer.listen({ port: 0 });
+  let built = 0;
+  server.publish({
+    type: 'TRANSFORM',
+    deviceName: 'a',
+    timestampS: 1,
+    content: () => (built++, transformContent(se3Exp([1, 0, 0, 0, 0, 0]))),
+  });
+  server.publish({
+    type: 'STATUS',
+    deviceName: 'b',
+    timestampS: 1,
+    retain: true,
+    content: () => (built++, Buffer.alloc(31)),
+  });
+  await settle(20);
+  assert.equal(built, 0, 'no client: no work');
+  const socket = net.connect(server.address.port, '127.0.0.1');
+  const received = collect(socket);
+  await once(socket, 'connect');
+  await settle();
+  assert.deepEqual(
+    received().map((m) => m.type),
+    ['STATUS'],
+  );
+  assert.equal(built, 1);
+  socket.destroy();
+  await server.close();
+});
+
+test('a client speaking header version 2 (protocol 3) is answered in version 2; GET_ requests return the latest', async () => {
+  const server = await IgtlServer.listen({ port: 0 });
+  const v1 = net.connect(server.address.port, '127.0.0.1');
+  const v2 = net.connect(server.address.port, '127.0.0.1');
+  const got1 = collect(v1);
+  const got2 = collect(v2);
+  await Promise.all([once(v1, 'connect'), once(v2, 'connect')]);
+  v2.write(
+    encodeMessage({ type: 'GET_CAPABIL', deviceName: '', timestampS: 0, content: new Uint8Array(0) }, 2, 1),
+  );
+  await settle();
+  const pose = se3Exp([3, 2, 1, 0, 0.1, 0]);
+  server.publish({
+    type: 'TRANSFORM',
+    deviceName: 'NavWS-CameraToRAS',
+    timestampS: 5,
+    content: () => transformContent(pose),
+  });
+  await settle();
+  v1.write(
+    encodeMessage({
+      type: 'GET_TRANSFOR',
+      deviceName: 'NavWS-CameraToRAS',
+      timestampS: 0,
+      content: new Uint8Array(0),
+    }),
+  );
+  await settle();
+  const a = got1();
+  const b = got2();
+  assert.deepEqual(
+    a.map((m) => [m.type, m.version]),
+    [
+      ['TRANSFORM', 1],
+      ['TRANSFORM', 1],
+    ],
+  );
+  assert.deepEqual(
+    b.map((m) => [m.type, m.version]),
+    [
+      ['CAPABILITY', 2],
+      ['TRANSFORM', 2],
+    ],
+  );
+  const caps = b[0]!.content;
+  const names = [];
+  for (let o = 0; o < caps.length; o += 12)
+    names.push(caps.toString('latin1', o, o + 12).replace(/\0+$/, ''));
+  assert.deepEqual(names, ['TRANSFORM', 'IMAGE', 'POLYDATA', 'STATUS', 'CAPABILITY']);
+  const back = decodeTransform(b[1]!.content);
+  assert.ok(Math.abs(back[3]! - pose[3]!) < 1e-6);
+  v1.destroy();
+  v2.destroy();
+  await server.close();
+});
+
+test('listening on a port in use fails with the address and the reason', async () => {
+  const server = await IgtlServer.listen({ port: 0 });
+  await assert.rejects(
+    IgtlServer.listen({ port: server.address.port }),
+    /cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE/,
+  );
+  await assert.rejects(IgtlServer.listen({ port: 70000 }), /port must be 0\.\.65535/);
+  await server.close();
+});
