@@ -42,6 +42,9 @@ import { ThreadLedger } from './thread-cpu.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PYTHON = '/usr/bin/python3';
+/** One ledger for the whole run: the native pool is created once per process, at a kernel's first use. */
+const ledger = new ThreadLedger();
+const NATIVE_POOL = 'native thread pool (tracking + fusion)';
 /** Keyframes between live mesh updates, as the workstation runs (src/engine/service/live-run.ts). */
 const MESH_UPDATE_EVERY = 1;
 
@@ -172,7 +175,7 @@ interface PathRun {
 
 async function runProductPath(frames: VideoFrame[], ds: DatasetInfo, live: boolean): Promise<PathRun> {
   const k = ds.intrinsics;
-  const ledger = new ThreadLedger();
+  ledger.claim(NATIVE_POOL);
   const depth = await createNetworkDepthStage({ intrinsics: k });
   ledger.claim('depth (worker + onnxruntime)');
   const poses = await createTrackingStage({ intrinsics: k });
@@ -209,7 +212,7 @@ async function runProductPath(frames: VideoFrame[], ds: DatasetInfo, live: boole
       },
     });
     const wall = performance.now() - t0;
-    return { result, poseLatency, meshLatency, cpu: ledger.end('native thread pool'), wall };
+    return { result, poseLatency, meshLatency, cpu: ledger.end(NATIVE_POOL), wall };
   } finally {
     await Promise.all([depth.close(), poses.close(), fusion.close()]);
   }
@@ -229,6 +232,7 @@ interface Isolated {
 /** Each stage alone on the same frames, one call at a time: what the kernels cost without the others. */
 async function isolatedStages(frames: VideoFrame[], ds: DatasetInfo): Promise<Isolated> {
   const k = ds.intrinsics;
+  ledger.begin();
   const depthStage = await createNetworkDepthStage({ intrinsics: k });
   const motions: (Float64Array | null)[] = [];
   const depths: DepthImage[] = [];
@@ -261,6 +265,7 @@ async function isolatedStages(frames: VideoFrame[], ds: DatasetInfo): Promise<Is
   } finally {
     await tracker.close();
   }
+  ledger.end(NATIVE_POOL);
   const fusion = await createFusionStage({ ...DEFAULT_FUSION_SETTINGS });
   let fusionMs = 0;
   let meshMs = 0;

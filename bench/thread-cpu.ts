@@ -43,11 +43,15 @@ export class ThreadLedger {
     this.start = threadCpuSeconds();
   }
 
-  /** CPU seconds per group since begin(); threads born after the last claim go to `unclaimed`. */
+  /**
+   * CPU seconds per group since begin(). Threads born after the last claim belong to `unclaimed` from
+   * now on: pools created lazily at a kernel's first use (and kept for the process) are named once.
+   */
   end(unclaimed: string): Map<string, number> {
     const out = new Map<string, number>();
     for (const [tid, cpu] of threadCpuSeconds()) {
-      const group = this.owner.get(tid) ?? unclaimed;
+      if (!this.owner.has(tid)) this.owner.set(tid, unclaimed);
+      const group = this.owner.get(tid)!;
       out.set(group, (out.get(group) ?? 0) + cpu - (this.start.get(tid) ?? 0));
     }
     return out;
