@@ -25,7 +25,7 @@ import {
   createNetworkDepthStage,
   createTrackingStage,
 } from '../src/engine/pipeline/product-stages.js';
-import { runReconstruction } from '../src/engine/pipeline/reconstruct.js';
+import { LIVE_MESH_UPDATE_INTERVAL_MS, runReconstruction } from '../src/engine/pipeline/reconstruct.js';
 import type { DepthStage, PoseStage } from '../src/engine/pipeline/stages.js';
 import type { VideoFrame } from '../src/shared/frames.js';
 import { se3Exp } from '../src/shared/math/se3.js';
@@ -135,7 +135,7 @@ async function pipelineRun(clients: number | null, live: boolean): Promise<Pipel
       poses,
       fusion,
       live,
-      meshUpdateEvery: 5,
+      meshUpdateIntervalMs: LIVE_MESH_UPDATE_INTERVAL_MS,
       onEvent: (e) => {
         if (!session) return;
         if (e.type === 'frame') {

@@ -32,8 +32,12 @@ import {
   createNetworkDepthStage,
   createTrackingStage,
 } from '../src/engine/pipeline/product-stages.js';
-import { type ReconstructResult, runReconstruction } from '../src/engine/pipeline/reconstruct.js';
-import type { DepthEstimate, DepthStage, FusionStage, PoseStage } from '../src/engine/pipeline/stages.js';
+import {
+  LIVE_MESH_UPDATE_INTERVAL_MS,
+  type ReconstructResult,
+  runReconstruction,
+} from '../src/engine/pipeline/reconstruct.js';
+import type { DepthEstimate, DepthStage, PoseStage } from '../src/engine/pipeline/stages.js';
 import { evaluateReconstruction } from '../src/eval/evaluate.js';
 import type { DepthImage, VideoFrame } from '../src/shared/frames.js';
 import { identity4 } from '../src/shared/math/mat4.js';
@@ -45,8 +49,6 @@ const PYTHON = '/usr/bin/python3';
 /** One ledger for the whole run: the native pool is created once per process, at a kernel's first use. */
 const ledger = new ThreadLedger();
 const NATIVE_POOL = 'native thread pool (tracking + fusion)';
-/** Keyframes between live mesh updates, as the workstation runs (src/engine/service/live-run.ts). */
-const MESH_UPDATE_EVERY = 1;
 
 interface Args {
   only: string | null;
@@ -98,31 +100,6 @@ async function* unpaced(frames: VideoFrame[], entered: Map<number, number>): Asy
   for (const frame of frames) {
     entered.set(frame.index, performance.now());
     yield copyFrame(frame);
-  }
-}
-
-/** Records which frame each integrate belonged to, so a mesh update's latency counts from that frame. */
-class IndexedFusion implements FusionStage {
-  readonly name: string;
-  lastIndex = -1;
-  constructor(
-    private readonly inner: FusionStage,
-    private readonly indexOf: WeakMap<object, number>,
-  ) {
-    this.name = inner.name;
-  }
-  integrate(input: Parameters<FusionStage['integrate']>[0]): Promise<void> {
-    this.lastIndex = this.indexOf.get(input.rgb) ?? -1;
-    return this.inner.integrate(input);
-  }
-  extractChanged(): ReturnType<FusionStage['extractChanged']> {
-    return this.inner.extractChanged();
-  }
-  extractMesh(): ReturnType<FusionStage['extractMesh']> {
-    return this.inner.extractMesh();
-  }
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
 
@@ -180,35 +157,27 @@ async function runProductPath(frames: VideoFrame[], ds: DatasetInfo, live: boole
   ledger.claim('depth (worker + onnxruntime)');
   const poses = await createTrackingStage({ intrinsics: k });
   ledger.claim('tracking (worker)');
-  const indexOf = new WeakMap<object, number>();
-  const fusion = new IndexedFusion(await createFusionStage({ ...DEFAULT_FUSION_SETTINGS }), indexOf);
+  const fusion = await createFusionStage({ ...DEFAULT_FUSION_SETTINGS });
   ledger.claim('fusion + mesh (worker)');
   const entered = new Map<number, number>();
   const source = live ? paced(frames, k.fps, entered) : unpaced(frames, entered);
-  const tagged = (async function* () {
-    for await (const fr of source) {
-      indexOf.set(fr.image, fr.index);
-      yield fr;
-    }
-  })();
   const poseLatency: number[] = [];
   const meshLatency: number[] = [];
   try {
     ledger.begin();
     const t0 = performance.now();
     const result = await runReconstruction({
-      source: tagged,
+      source,
       intrinsics: k,
       depth,
       poses,
       fusion,
       live,
-      meshUpdateEvery: MESH_UPDATE_EVERY,
+      meshUpdateIntervalMs: LIVE_MESH_UPDATE_INTERVAL_MS,
       onEvent: (e) => {
         const now = performance.now();
         if (e.type === 'frame' && e.pose) poseLatency.push(now - entered.get(e.index)!);
-        if (e.type === 'mesh' && fusion.lastIndex >= 0)
-          meshLatency.push(now - entered.get(fusion.lastIndex)!);
+        if (e.type === 'mesh') meshLatency.push(now - entered.get(e.frameIndex)!);
       },
     });
     const wall = performance.now() - t0;
@@ -412,7 +381,7 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const budget = threadBudget();
   console.log(
-    `product path: network depth + photometric tracking + TSDF fusion (${DEFAULT_FUSION_SETTINGS.voxelSize} mm) + mesh update every ${MESH_UPDATE_EVERY} keyframe(s)`,
+    `product path: network depth + photometric tracking + TSDF fusion (${DEFAULT_FUSION_SETTINGS.voxelSize} mm) + live mesh updates (at most every ${LIVE_MESH_UPDATE_INTERVAL_MS} ms), as the workstation runs it`,
   );
   console.log(
     `thread budget on ${budget.cores} cores: onnxruntime ${budget.onnxThreads} intra-op thread(s), spinning ${budget.onnxSpinning ? 'on' : 'off'}; native pool ${budget.nativeThreads} thread(s)`,

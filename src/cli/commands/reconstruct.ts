@@ -23,7 +23,7 @@ import {
   createTrackingStage,
 } from '../../engine/pipeline/product-stages.js';
 import { buildReport, writeReport, writeTrajectoryAndMesh } from '../../engine/pipeline/output-folder.js';
-import { runReconstruction } from '../../engine/pipeline/reconstruct.js';
+import { LIVE_MESH_UPDATE_INTERVAL_MS, runReconstruction } from '../../engine/pipeline/reconstruct.js';
 import type { DepthStage, FusionStage, PoseStage } from '../../engine/pipeline/stages.js';
 import { type CliCommand, UsageError, parseCliArgs } from '../command.js';
 import { type IgtlCliOptions, igtlCliOptions, openIgtlFromCli } from '../igtl-options.js';
@@ -185,7 +185,7 @@ export const command: CliCommand = {
           ? (frame, depth) =>
               writeDepthPng(path.join(out, 'depth', frameFileName(frame.index)), depth, input.depthScale)
           : undefined,
-        meshUpdateEvery: igtl ? 5 : undefined,
+        meshUpdateIntervalMs: igtl ? LIVE_MESH_UPDATE_INTERVAL_MS : undefined,
         onEvent: (e) => {
           igtl?.onPipelineEvent(e);
           if (quiet) return;

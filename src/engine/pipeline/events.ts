@@ -34,6 +34,8 @@ export interface MeshEvent {
   /** Keys of blocks that no longer hold triangles. */
   removedBlocks: string[];
   totalVertices: number;
+  /** The newest keyframe fused into this update (its frame index). */
+  frameIndex: number;
 }
 
 export interface StageStats {

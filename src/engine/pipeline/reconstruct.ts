@@ -41,8 +41,11 @@ export interface ReconstructOptions {
   onDepth?: (frame: VideoFrame, depth: DepthImage) => Promise<void>;
   /** Live progress: frames, mesh block updates, stats. */
   onEvent?: (event: PipelineEvent) => void;
-  /** Keyframes between two incremental mesh updates sent through onEvent; unset: no live mesh updates. */
-  meshUpdateEvery?: number;
+  /**
+   * Live mesh updates through onEvent: after a keyframe is fused, at most one per this many ms (the
+   * blocks changed since the last update travel together); unset: no live mesh updates.
+   */
+  meshUpdateIntervalMs?: number;
   signal?: AbortSignal;
 }
 
@@ -72,6 +75,9 @@ export interface ReconstructResult {
 }
 
 export type DepthSchedule = 'keyframes' | 'every-frame';
+
+/** How often the workstation's 3D view gets mesh updates while a run goes on (at most 5 per second). */
+export const LIVE_MESH_UPDATE_INTERVAL_MS = 200;
 type StageName = 'depth' | 'poseHead' | 'tracking' | 'fusion' | 'mesh';
 const STAGE_NAMES: readonly StageName[] = ['depth', 'poseHead', 'tracking', 'fusion', 'mesh'];
 
@@ -232,17 +238,17 @@ export async function runReconstruction(opts: ReconstructOptions): Promise<Recon
   const runFusion = async (): Promise<void> => {
     const fusion = opts.fusion;
     if (!fusion) return;
-    const every = opts.meshUpdateEvery === undefined ? 0 : Math.max(1, opts.meshUpdateEvery);
-    let sinceUpdate = 0;
+    const interval = opts.meshUpdateIntervalMs;
+    let lastUpdate = -Infinity;
     try {
       for await (const { frame, depth, track } of toFusion) {
         await timers.fusion.time(() =>
           fusion.integrate({ rgb: frame.image, depth, pose: track.pose!, intrinsics: opts.intrinsics }),
         );
-        if (every > 0 && opts.onEvent && ++sinceUpdate >= every) {
-          sinceUpdate = 0;
+        if (interval !== undefined && opts.onEvent && performance.now() - lastUpdate >= interval) {
+          lastUpdate = performance.now();
           const update = await timers.mesh.time(() => fusion.extractChanged());
-          emit({ type: 'mesh', ...update, totalVertices: -1 });
+          emit({ type: 'mesh', ...update, totalVertices: -1, frameIndex: frame.index });
         }
       }
     } catch (err) {

@@ -11,7 +11,7 @@ import type { TriangleMesh } from '../../shared/mesh.js';
 import type { PipelineEvent, StatsEvent, TrackingState } from '../pipeline/events.js';
 import { buildReport, writeReport, writeTrajectoryAndMesh } from '../pipeline/output-folder.js';
 import { DEFAULT_FUSION_SETTINGS } from '../pipeline/product-stages.js';
-import { runReconstruction } from '../pipeline/reconstruct.js';
+import { LIVE_MESH_UPDATE_INTERVAL_MS, runReconstruction } from '../pipeline/reconstruct.js';
 import type { CaseRepository } from './case-repository.js';
 import { RunFolderWriter, poseToArray } from './run-folder.js';
 import type { OpenedSource } from './sources.js';
@@ -151,7 +151,7 @@ export class LiveRun {
         live: true,
         onDepth: (frame, depth) => this.writer.writeDepth(frame.index, depth),
         onEvent: (e) => this.onPipelineEvent(e),
-        meshUpdateEvery: 5,
+        meshUpdateIntervalMs: LIVE_MESH_UPDATE_INTERVAL_MS,
         signal,
       });
       await this.writer.flush();
