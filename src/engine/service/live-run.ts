@@ -216,7 +216,11 @@ export class LiveRun {
     switch (e.type) {
       case 'frame': {
         const entered = this.entered.get(e.index);
-        this.entered.delete(e.index);
+        // Frames come out in order; the ones dropped before this one will never come: forget them too.
+        for (const index of this.entered.keys()) {
+          if (index > e.index) break;
+          this.entered.delete(index);
+        }
         const produced = now();
         if (entered !== undefined) this.latencies.push(produced - entered);
         this.frameCount++;
