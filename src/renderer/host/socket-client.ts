@@ -30,6 +30,16 @@ interface Pending {
   /** Set for binary calls: which decoder the answer needs. */
   binary: 'frame' | 'mesh' | null;
   method: string;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/** The WebSocket constructor (the page's own; tests give Node's `ws`). */
+type SocketClass = new (url: string) => WebSocket;
+
+export interface SocketNavApiOptions {
+  /** A request without a reply after this long fails with a clear error (default 30 s). */
+  requestTimeoutMs?: number;
+  WebSocketClass?: SocketClass;
 }
 
 export class SocketNavApi implements NavApi {
@@ -43,7 +53,16 @@ export class SocketNavApi implements NavApi {
   private opened: Promise<WebSocket> | null = null;
   private closedByUs = false;
 
-  constructor(private readonly url: string) {}
+  private readonly timeoutMs: number;
+  private readonly Socket: SocketClass;
+
+  constructor(
+    private readonly url: string,
+    options: SocketNavApiOptions = {},
+  ) {
+    this.timeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.Socket = options.WebSocketClass ?? WebSocket;
+  }
 
   static forPage(): SocketNavApi {
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -53,7 +72,7 @@ export class SocketNavApi implements NavApi {
   private connect(): Promise<WebSocket> {
     if (this.opened) return this.opened;
     this.opened = new Promise<WebSocket>((resolve, reject) => {
-      const ws = new WebSocket(this.url);
+      const ws = new this.Socket(this.url);
       ws.binaryType = 'arraybuffer';
       ws.onopen = () => {
         this.ws = ws;
@@ -67,8 +86,7 @@ export class SocketNavApi implements NavApi {
           'transport',
           `connection to the NavWS host closed (${ev.code}${ev.reason ? `: ${ev.reason}` : ''})`,
         );
-        for (const p of this.pending.values()) p.reject(error);
-        this.pending.clear();
+        for (const id of [...this.pending.keys()]) this.settle(id)?.reject(error);
         reject(error);
         if (!this.closedByUs) {
           this.events.emit({ type: 'engine', state: 'down', message: error.message });
@@ -96,16 +114,33 @@ export class SocketNavApi implements NavApi {
     this.ws?.close();
   }
 
+  /** Removes a pending request (and its timer) so it settles exactly once; null when already settled. */
+  private settle(id: number): Pending | null {
+    const p = this.pending.get(id);
+    if (!p) return null;
+    this.pending.delete(id);
+    clearTimeout(p.timer);
+    return p;
+  }
+
   private onMessage(data: ArrayBuffer | string): void {
     if (typeof data !== 'string') {
       const bytes = new Uint8Array(data);
       try {
         const { kind, requestId } = readEnvelope(bytes);
         if (requestId !== 0) {
-          const p = this.pending.get(requestId);
+          const p = this.settle(requestId);
           if (!p) return;
-          this.pending.delete(requestId);
-          p.resolve(kind === FRAME_KIND ? decodeFrame(bytes).frame : decodeMeshBlocks(bytes).update);
+          try {
+            p.resolve(kind === FRAME_KIND ? decodeFrame(bytes).frame : decodeMeshBlocks(bytes).update);
+          } catch (err) {
+            p.reject(
+              new NavApiError(
+                'transport',
+                `${p.method}: the host's reply is damaged (${(err as Error).message})`,
+              ),
+            );
+          }
         } else if (kind === FRAME_KIND) {
           // Acknowledge at once: the host sends the next frame only after this one left the socket.
           this.ws?.send('{"t":"frame-ack"}');
@@ -128,7 +163,11 @@ export class SocketNavApi implements NavApi {
     }
     const parsed = serverMessageSchema.safeParse(json);
     if (!parsed.success) {
-      console.error('NavWS: host sent a malformed message', parsed.error.issues);
+      // A reply we cannot read still answers its request: the caller gets the reason, never a hang.
+      const id = (json as { id?: unknown } | null)?.id;
+      const p = typeof id === 'number' ? this.settle(id) : null;
+      if (p) p.reject(new NavApiError('transport', `${p.method}: the host's reply is malformed`));
+      else console.error('NavWS: host sent a malformed message', parsed.error.issues);
       return;
     }
     const msg = parsed.data;
@@ -140,9 +179,8 @@ export class SocketNavApi implements NavApi {
       }
       return;
     }
-    const p = this.pending.get(msg.id);
+    const p = this.settle(msg.id);
     if (!p) return;
-    this.pending.delete(msg.id);
     if (msg.t === 'error') p.reject(new NavApiError(msg.error.code, msg.error.message));
     else {
       try {
@@ -162,7 +200,15 @@ export class SocketNavApi implements NavApi {
     const ws = await this.connect();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, binary, method });
+      const timer = setTimeout(() => {
+        this.settle(id)?.reject(
+          new NavApiError(
+            'transport',
+            `${method}: no reply from the NavWS host within ${this.timeoutMs / 1000} s`,
+          ),
+        );
+      }, this.timeoutMs);
+      this.pending.set(id, { resolve, reject, binary, method, timer });
       ws.send(JSON.stringify({ t, id, method, params }));
     });
   }
