@@ -166,7 +166,7 @@ test('keyframe schedule: frames tracked without depth ask for keyframes, addKeyf
   // Depth for any other frame than the one that asked is a caller bug, named as such.
   assert.throws(
     () => tracker.addKeyframe({ index: 3, depth: frames[3]!.depth }),
-    /addKeyframe: frame 3 is not the last tracked frame asking for a keyframe/,
+    /addKeyframe: frame 3 is not a recent frame asking for a keyframe/,
   );
 });
 

@@ -90,12 +90,14 @@ class TrackingStage implements PoseStage {
   }
 
   async addKeyframe(frame: VideoFrame, depth: DepthImage, tracked: TrackOutput): Promise<TrackOutput> {
-    if (frame.index !== this.lastIndex) {
-      throw new Error(`tracking: keyframe depth for frame ${frame.index} after frame ${this.lastIndex}`);
+    if (frame.index > this.lastIndex) {
+      throw new Error(
+        `tracking: keyframe depth for frame ${frame.index}, not tracked yet (last ${this.lastIndex})`,
+      );
     }
     const r = await this.client.addKeyframe({ index: frame.index, depth });
     // The first keyframe fixes the world frame: its pose only exists from here on.
-    if (r.pose) this.lastPose = r.pose;
+    if (r.pose && !this.lastPose) this.lastPose = r.pose;
     return {
       ...tracked,
       pose: r.pose,

@@ -183,53 +183,91 @@ export async function runReconstruction(opts: ReconstructOptions): Promise<Recon
 
   // The latest depth, shown with the frames between keyframes.
   let shown: { depth: DepthImage; frame: number } | null = null;
+
+  /** Everything after tracking, in frame order: counts, the frame event, fusion of keyframes. */
+  const finishFrame = async (
+    frame: VideoFrame,
+    depth: DepthImage | null,
+    track: TrackOutput,
+  ): Promise<void> => {
+    if (depth) shown = { depth, frame: frame.index };
+    processed++;
+    if (track.pose) trajectory.push({ timestamp: frame.timestamp, pose: track.pose });
+    else lost++;
+    for (const [k, v] of Object.entries(track.metrics)) {
+      if (!Number.isFinite(v)) continue;
+      const s = trackingSums.get(k) ?? { sum: 0, n: 0 };
+      s.sum += v;
+      s.n++;
+      trackingSums.set(k, s);
+    }
+    emit({
+      type: 'frame',
+      index: frame.index,
+      timestamp: frame.timestamp,
+      rgb: frame.image,
+      depth: shown?.depth ?? null,
+      depthFrame: shown?.frame ?? null,
+      pose: track.pose,
+      trackingState: track.state,
+      isKeyframe: track.isKeyframe,
+    });
+    if (track.isKeyframe && track.pose && opts.fusion && depth) {
+      keyframes++;
+      await toFusion.push({ frame, depth, track });
+    }
+    if (processed % 10 === 0) emitStats();
+  };
+
+  /** The depth network on a frame tracking asked to be a keyframe, then the keyframe built from it. */
+  const makeKeyframe = (frame: VideoFrame, tracked: TrackOutput) =>
+    // One 'depth' sample per keyframe: the network's depth and the keyframe built from it.
+    timers.depth.time(async () => {
+      const depth = await opts.depth.estimateDepth!(frame);
+      const track = await opts.poses.addKeyframe!(frame, depth, tracked);
+      if (opts.onDepth) await opts.onDepth(frame, depth);
+      return { frame, depth, track };
+    });
+
   const runTracking = async (): Promise<void> => {
+    // Keyframe schedule: a keyframe's depth (15 ms, depth worker) overlaps the tracking of the next
+    // frame (tracking worker) against the previous keyframe, so the two cores work at once; the
+    // keyframe is finished (event, fusion) before that next frame, keeping everything in frame order.
+    let inflight: Promise<{ frame: VideoFrame; depth: DepthImage; track: TrackOutput }> | null = null;
     try {
       for await (const { frame, estimate } of toTracking) {
-        let track = await timers.tracking.time(() =>
+        const tracking = timers.tracking.time(() =>
           opts.poses.track({ frame, depth: estimate.depth, relativePose: estimate.relativePose }),
         );
-        if (track.needsKeyframe && schedule === 'keyframes') {
-          // One 'depth' sample per keyframe: the network's depth and the keyframe built from it.
-          const tracked = track;
-          const made = await timers.depth.time(async () => {
-            const depth = await opts.depth.estimateDepth!(frame);
-            return { depth, track: await opts.poses.addKeyframe!(frame, depth, tracked) };
-          });
-          if (opts.onDepth) await opts.onDepth(frame, made.depth);
-          estimate.depth = made.depth;
-          track = made.track;
+        // Settled in either order below; a rejection here is reported by the await that follows.
+        tracking.catch(() => undefined);
+        let justMade = false;
+        if (inflight) {
+          const made = await inflight;
+          inflight = null;
+          justMade = true;
+          await finishFrame(made.frame, made.depth, made.track);
         }
-        if (estimate.depth) shown = { depth: estimate.depth, frame: frame.index };
-        processed++;
-        if (track.pose) trajectory.push({ timestamp: frame.timestamp, pose: track.pose });
-        else lost++;
-        for (const [k, v] of Object.entries(track.metrics)) {
-          if (!Number.isFinite(v)) continue;
-          const s = trackingSums.get(k) ?? { sum: 0, n: 0 };
-          s.sum += v;
-          s.n++;
-          trackingSums.set(k, s);
+        const track = await tracking;
+        if (track.needsKeyframe && schedule === 'keyframes' && !justMade) {
+          if (track.pose === null) {
+            // Initialising: nothing to overlap with, the world starts at this keyframe.
+            const made = await makeKeyframe(frame, track);
+            await finishFrame(frame, made.depth, made.track);
+          } else inflight = makeKeyframe(frame, track);
+          continue;
         }
-        emit({
-          type: 'frame',
-          index: frame.index,
-          timestamp: frame.timestamp,
-          rgb: frame.image,
-          depth: shown?.depth ?? null,
-          depthFrame: shown?.frame ?? null,
-          pose: track.pose,
-          trackingState: track.state,
-          isKeyframe: track.isKeyframe,
-        });
-        if (track.isKeyframe && track.pose && opts.fusion && estimate.depth) {
-          keyframes++;
-          await toFusion.push({ frame, depth: estimate.depth, track });
-        }
-        if (processed % 10 === 0) emitStats();
+        await finishFrame(frame, estimate.depth, track);
+      }
+      if (inflight) {
+        const made = await inflight;
+        inflight = null;
+        await finishFrame(made.frame, made.depth, made.track);
       }
     } catch (err) {
       fail(err);
+      // A keyframe still in flight must not reject unobserved.
+      await (inflight as Promise<unknown> | null)?.catch(() => undefined);
     } finally {
       toFusion.close();
     }

@@ -53,6 +53,9 @@ export const DEFAULT_LOST_POLICY: LostPolicy = {
   relocaliseKeyframes: 5,
 };
 
+/** Frames asking for a keyframe that addKeyframe can still complete. */
+const PENDING_KEYFRAMES = 3;
+
 /** Keyframes kept for relocalisation; older ones are released. */
 const KEPT_KEYFRAMES = 12;
 
@@ -90,8 +93,12 @@ export class PhotometricTracker {
   private gain = 1;
   private bias = 0;
   private state: TrackingState = 'initialising';
-  /** The last frame that asked for a keyframe without depth: what addKeyframe completes. */
-  private pending: { index: number; rgb: TrackInput['rgb']; pose: Mat4 } | null = null;
+  /**
+   * Recent frames that asked for a keyframe without depth, newest last: what addKeyframe completes.
+   * Its depth may arrive after the next frame was tracked (the pipeline overlaps the depth network with
+   * tracking), so a few are kept.
+   */
+  private pending: { index: number; rgb: TrackInput['rgb']; pose: Mat4 }[] = [];
 
   constructor(
     private readonly options: TrackerOptions,
@@ -151,7 +158,6 @@ export class PhotometricTracker {
   track(input: TrackInput): TrackResult {
     const t0 = performance.now();
     this.validate(input);
-    this.pending = null;
     const frame = this.nativeFrame(input.rgb, input.depth);
     const finish = (
       r: Omit<TrackResult, 'index' | 'timestamp' | 'measures' | 'needsKeyframe'>,
@@ -159,7 +165,10 @@ export class PhotometricTracker {
       wantsKeyframe = false,
     ): TrackResult => {
       this.state = r.state;
-      if (wantsKeyframe) this.pending = { index: input.index, rgb: input.rgb, pose: r.pose ?? identity4() };
+      if (wantsKeyframe) {
+        this.pending.push({ index: input.index, rgb: input.rgb, pose: r.pose ?? identity4() });
+        if (this.pending.length > PENDING_KEYFRAMES) this.pending.shift();
+      }
       return {
         index: input.index,
         timestamp: input.timestamp,
@@ -232,15 +241,16 @@ export class PhotometricTracker {
   }
 
   /**
-   * Makes the frame the last `track` call asked for (needsKeyframe) a keyframe, with its depth now
-   * estimated. The first keyframe defines the world frame, so that frame's pose becomes the identity.
+   * Makes a recent frame that asked for it (needsKeyframe) a keyframe, with its depth now estimated;
+   * later frames may have been tracked meanwhile (against the previous keyframe). The first keyframe
+   * defines the world frame, so that frame's pose becomes the identity.
    */
   addKeyframe(input: KeyframeInput): KeyframeResult {
-    const p = this.pending;
-    if (!p || p.index !== input.index) {
+    const p = this.pending.find((f) => f.index === input.index);
+    if (!p) {
       throw new RangeError(
-        `addKeyframe: frame ${input.index} is not the last tracked frame asking for a keyframe` +
-          (p ? ` (frame ${p.index} is)` : ''),
+        `addKeyframe: frame ${input.index} is not a recent frame asking for a keyframe` +
+          (this.pending.length ? ` (${this.pending.map((f) => f.index).join(', ')} are)` : ''),
       );
     }
     const k = this.options.intrinsics;
@@ -250,7 +260,8 @@ export class PhotometricTracker {
         `addKeyframe: frame ${input.index} depth is ${input.depth.width}x${input.depth.height}, intrinsics say ${k.width}x${k.height}`,
       );
     }
-    this.pending = null;
+    // Requests up to this frame are answered by this keyframe.
+    this.pending = this.pending.filter((f) => f.index > input.index);
     const first = this.active === null;
     const kf = this.makeKeyframe(input.index, this.nativeFrame(p.rgb, input.depth), p.pose);
     if (first && kf) this.last = { index: input.index, pose: kf.pose };
@@ -258,7 +269,8 @@ export class PhotometricTracker {
     return {
       isKeyframe: kf !== null,
       pose,
-      state: this.state,
+      // Only accepted, non-relocalised frames ask for keyframes: that frame was 'tracking'.
+      state: first ? 'initialising' : 'tracking',
       keyframeIndex: kf ? kf.index : (this.active?.index ?? null),
       reason: kf ? '' : first ? 'waiting for a first keyframe: too few textured pixels with valid depth' : '',
       keyframePoints: kf?.points ?? 0,
