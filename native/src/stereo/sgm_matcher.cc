@@ -1,0 +1,312 @@
+#include "stereo/sgm_matcher.h"
+
+#include <algorithm>
+#include <bitset>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "core/thread_pool.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#include <immintrin.h>
+#endif
+
+namespace navws::stereo {
+namespace {
+
+constexpr int kHalfW = 4, kHalfH = 3;  // 9x7 census
+// Path costs start here at the ends of the disparity range; low enough that adding P1 stays well inside
+// int16, so the signed SSE2 minimum is exact.
+constexpr uint16_t kInf = 0x3FFF;
+// Disparities that would look left of the right image's first column: as bad as a full census mismatch.
+constexpr uint8_t kOutsideCost = kCensusBits;
+constexpr size_t kMinBandRows = 48;
+
+enum class Sum { kNone, kInit, kAdd };
+
+#if defined(__GNUC__)
+#define NAVWS_ALWAYS_INLINE inline __attribute__((always_inline))
+inline int Popcount64(uint64_t v) { return __builtin_popcountll(v); }
+#else
+#define NAVWS_ALWAYS_INLINE inline
+inline int Popcount64(uint64_t v) { return static_cast<int>(std::bitset<64>(v).count()); }
+#endif
+
+struct BandArgs {
+  int W, H, D, mind, y0, y1, overlap, paths, p1, p2, g, uniq, lr;
+  const uint8_t* grey;
+  const uint64_t *cl, *cr;
+  uint8_t* cost;
+  uint16_t* sum;
+  float *disparity, *confidence;
+  SgmBandScratch* s;
+  size_t *rejected_uniqueness, *rejected_lr;
+};
+
+inline uint16_t GradientP2(int p1, int p2, int g, int a, int b) {
+  if (g <= 0) return static_cast<uint16_t>(p2);
+  const int diff = std::abs(a - b);
+  return static_cast<uint16_t>(p1 + (p2 - p1) * g / (g + diff));
+}
+
+namespace base {
+#define SGM_AVX2 0
+#include "stereo/sgm_rows.inc"
+#undef SGM_AVX2
+}  // namespace base
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define NAVWS_SGM_HAVE_AVX2 1
+// The same row kernels compiled for AVX2 + POPCNT (16 disparities per instruction, hardware popcount),
+// used when the CPU reports both; the addon itself stays baseline x86-64.
+#pragma GCC push_options
+#pragma GCC target("avx2,popcnt")
+namespace avx2 {
+#define SGM_AVX2 1
+#include "stereo/sgm_rows.inc"
+#undef SGM_AVX2
+}  // namespace avx2
+#pragma GCC pop_options
+bool UseAvx2() {
+  static const bool use = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt") &&
+                          !std::getenv("NAVWS_STEREO_NO_AVX2");
+  return use;
+}
+#endif
+
+}  // namespace
+
+void RgbToGrey(const uint8_t* rgb, size_t pixels, uint8_t* grey) {
+  for (size_t i = 0; i < pixels; ++i) {
+    grey[i] = static_cast<uint8_t>((77 * rgb[3 * i] + 150 * rgb[3 * i + 1] + 29 * rgb[3 * i + 2] + 128) >> 8);
+  }
+}
+
+SgmMatcher::SgmMatcher(int width, int height, const SgmOptions& options, ThreadPool& pool)
+    : width_(width), height_(height), opt_(options), pool_(pool), D_(options.num_disparities) {
+  if (width < 16 || height < 8) throw std::invalid_argument("image must be at least 16x8 pixels");
+  if (D_ < 8 || D_ > 256 || D_ % 8 != 0) throw std::invalid_argument("numDisparities must be a multiple of 8 in [8, 256]");
+  if (opt_.min_disparity < 0) throw std::invalid_argument("minDisparity must be >= 0");
+  if (opt_.paths != 4 && opt_.paths != 8) throw std::invalid_argument("paths must be 4 or 8");
+  if (opt_.p1 < 0 || opt_.p2 < opt_.p1 || opt_.p2 > 1000) throw std::invalid_argument("need 0 <= P1 <= P2 <= 1000");
+  const size_t n = static_cast<size_t>(width) * height;
+  padded_.resize(static_cast<size_t>(width + 2 * kHalfW) * (height + 2 * kHalfH));
+  census_l_.resize(n);
+  census_r_.resize(n);
+  cost_.resize(n * D_);
+  sum_.resize(n * D_);
+  padded_disp_.resize(static_cast<size_t>(width + 2) * (height + 2));
+  labels_.resize(padded_disp_.size());
+  stack_.resize(n);
+}
+
+size_t SgmMatcher::MemoryBytes() const {
+  size_t b = padded_.size() + (census_l_.size() + census_r_.size()) * 8 + cost_.size() + sum_.size() * 2 +
+             labels_.size() + padded_disp_.size() * 4 + stack_.size() * 4;
+  const size_t row = static_cast<size_t>(width_) * D_;
+  b += bands_.size() * (row * (1 + 2 + 12 * 2) + width_ * 16);
+  return b;
+}
+
+void SgmMatcher::Census(const uint8_t* grey, uint64_t* out) {
+  const int W = width_, H = height_, pw = W + 2 * kHalfW;
+  // Border pixels replicated, so the window never needs a bounds test.
+  for (int py = 0; py < H + 2 * kHalfH; ++py) {
+    const int y = std::clamp(py - kHalfH, 0, H - 1);
+    uint8_t* row = &padded_[static_cast<size_t>(py) * pw];
+    std::memcpy(row + kHalfW, grey + static_cast<size_t>(y) * W, W);
+    std::memset(row, grey[static_cast<size_t>(y) * W], kHalfW);
+    std::memset(row + kHalfW + W, grey[static_cast<size_t>(y) * W + W - 1], kHalfW);
+  }
+  const uint8_t* pad = padded_.data();
+  pool_.parallelFor(static_cast<size_t>(H), 8, [&](size_t y0, size_t y1, unsigned) {
+    for (size_t y = y0; y < y1; ++y) {
+      const uint8_t* centre_row = pad + (y + kHalfH) * pw + kHalfW;
+      uint64_t* o = out + y * W;
+      int x = 0;
+#if defined(__SSE2__)
+      const __m128i flip = _mm_set1_epi8(static_cast<char>(0x80));
+      for (; x + 16 <= W; x += 16) {
+        const __m128i c = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(centre_row + x)), flip);
+        __m128i plane[8];
+        for (__m128i& p : plane) p = _mm_setzero_si128();
+        int k = 0;
+        for (int dy = -kHalfH; dy <= kHalfH; ++dy) {
+          const uint8_t* r = centre_row + x + static_cast<ptrdiff_t>(dy) * pw;
+          for (int dx = -kHalfW; dx <= kHalfW; ++dx) {
+            if (dx == 0 && dy == 0) continue;
+            const __m128i nb = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r + dx)), flip);
+            const __m128i lt = _mm_cmpgt_epi8(c, nb);  // neighbour darker than the centre
+            plane[k >> 3] = _mm_or_si128(plane[k >> 3], _mm_and_si128(lt, _mm_set1_epi8(static_cast<char>(1 << (k & 7)))));
+            ++k;
+          }
+        }
+        // Transpose 8 byte planes x 16 pixels into 16 little-endian 64-bit codes.
+        const __m128i a01l = _mm_unpacklo_epi8(plane[0], plane[1]), a01h = _mm_unpackhi_epi8(plane[0], plane[1]);
+        const __m128i a23l = _mm_unpacklo_epi8(plane[2], plane[3]), a23h = _mm_unpackhi_epi8(plane[2], plane[3]);
+        const __m128i a45l = _mm_unpacklo_epi8(plane[4], plane[5]), a45h = _mm_unpackhi_epi8(plane[4], plane[5]);
+        const __m128i a67l = _mm_unpacklo_epi8(plane[6], plane[7]), a67h = _mm_unpackhi_epi8(plane[6], plane[7]);
+        const __m128i b[8] = {
+            _mm_unpacklo_epi16(a01l, a23l), _mm_unpackhi_epi16(a01l, a23l), _mm_unpacklo_epi16(a01h, a23h),
+            _mm_unpackhi_epi16(a01h, a23h), _mm_unpacklo_epi16(a45l, a67l), _mm_unpackhi_epi16(a45l, a67l),
+            _mm_unpacklo_epi16(a45h, a67h), _mm_unpackhi_epi16(a45h, a67h)};
+        __m128i* dst = reinterpret_cast<__m128i*>(o + x);
+        for (int q = 0; q < 4; ++q) {
+          _mm_storeu_si128(dst + 2 * q, _mm_unpacklo_epi32(b[q], b[q + 4]));
+          _mm_storeu_si128(dst + 2 * q + 1, _mm_unpackhi_epi32(b[q], b[q + 4]));
+        }
+      }
+#endif
+      for (; x < W; ++x) {
+        const uint8_t centre = centre_row[x];
+        uint64_t code = 0;
+        int k = 0;
+        for (int dy = -kHalfH; dy <= kHalfH; ++dy) {
+          const uint8_t* r = centre_row + x + static_cast<ptrdiff_t>(dy) * pw;
+          for (int dx = -kHalfW; dx <= kHalfW; ++dx) {
+            if (dx == 0 && dy == 0) continue;
+            if (r[dx] < centre) code |= uint64_t{1} << k;
+            ++k;
+          }
+        }
+        o[x] = code;
+      }
+    }
+  });
+}
+
+void SgmMatcher::MatchBand(int y0, int y1, SgmBandScratch& s, const uint8_t* gl, float* disparity, float* confidence,
+                           SgmStats& stats) {
+  const BandArgs args{width_,
+                      height_,
+                      D_,
+                      opt_.min_disparity,
+                      y0,
+                      y1,
+                      opt_.band_overlap,
+                      opt_.paths,
+                      opt_.p1,
+                      opt_.p2,
+                      opt_.p2_gradient,
+                      opt_.uniqueness,
+                      opt_.lr_max_diff,
+                      gl,
+                      census_l_.data(),
+                      census_r_.data(),
+                      cost_.data(),
+                      sum_.data(),
+                      disparity,
+                      confidence,
+                      &s,
+                      &stats.rejected_uniqueness,
+                      &stats.rejected_lr};
+#if defined(NAVWS_SGM_HAVE_AVX2)
+  if (UseAvx2()) {
+    avx2::MatchBandRows(args);
+    return;
+  }
+#endif
+  base::MatchBandRows(args);
+}
+
+bool SgmMatcher::UsesAvx2() {
+#if defined(NAVWS_SGM_HAVE_AVX2)
+  return UseAvx2();
+#else
+  return false;
+#endif
+}
+
+size_t SgmMatcher::SpeckleFilter(float* disparity, float* confidence) {
+  // Flood fill on a copy with a one-pixel invalid border, so neighbours need no bounds tests and indices
+  // no division.
+  const int W = width_, H = height_, pw = W + 2;
+  float* pad = padded_disp_.data();
+  std::fill(padded_disp_.begin(), padded_disp_.end(), 0.0f);
+  for (int y = 0; y < H; ++y) std::memcpy(pad + (y + 1) * pw + 1, disparity + static_cast<size_t>(y) * W, W * sizeof(float));
+  std::fill(labels_.begin(), labels_.end(), uint8_t{0});
+  uint8_t* seen = labels_.data();
+  const float range = opt_.speckle_range;
+  const int32_t offs[4] = {-1, 1, -pw, pw};
+  size_t removed = 0;
+  int32_t* list = stack_.data();
+  for (int y = 0; y < H; ++y) {
+    for (int x = 0; x < W; ++x) {
+      const int32_t seed = (y + 1) * pw + x + 1;
+      if (seen[seed] || !(pad[seed] > 0)) continue;
+      size_t head = 0, tail = 0;
+      list[tail++] = seed;
+      seen[seed] = 1;
+      while (head < tail) {
+        const int32_t p = list[head++];
+        const float dp = pad[p];
+        for (int32_t o : offs) {
+          const int32_t q = p + o;
+          if (seen[q] || !(pad[q] > 0) || std::fabs(pad[q] - dp) > range) continue;
+          seen[q] = 1;
+          list[tail++] = q;
+        }
+      }
+      if (tail < static_cast<size_t>(opt_.speckle_window)) {
+        for (size_t i = 0; i < tail; ++i) {
+          const int32_t q = list[i];
+          const size_t idx = static_cast<size_t>(q / pw - 1) * W + (q % pw - 1);
+          disparity[idx] = 0;
+          confidence[idx] = 0;
+        }
+        removed += tail;
+      }
+    }
+  }
+  return removed;
+}
+
+SgmStats SgmMatcher::Compute(const uint8_t* left, const uint8_t* right, float* disparity, float* confidence) {
+  Census(left, census_l_.data());
+  Census(right, census_r_.data());
+  const size_t chunks = pool_.chunkCount(static_cast<size_t>(height_), kMinBandRows);
+  const size_t row = static_cast<size_t>(width_) * D_;
+  const size_t guarded = static_cast<size_t>(D_) + 2 * kPathGuard;
+  while (bands_.size() < chunks) {
+    SgmBandScratch s;
+    s.cost_row.resize(row);
+    // Guards stay kInf for the matcher's life: only the D values between them are ever written.
+    for (int i = 0; i < 3; ++i) {
+      s.prev[i].assign(guarded * width_, kInf);
+      s.cur[i].assign(guarded * width_, kInf);
+      s.prev_min[i].resize(width_);
+      s.cur_min[i].resize(width_);
+    }
+    s.lh.assign(guarded, kInf);
+    s.lh2.assign(guarded, kInf);
+    s.start.assign(guarded, kInf);
+    std::fill(s.start.begin() + kPathGuard, s.start.begin() + kPathGuard + D_, uint16_t{0});
+    s.right_cost.resize(width_ + D_ + opt_.min_disparity);
+    s.right_disp.resize(width_ + D_ + opt_.min_disparity);
+    s.best.resize(width_);
+    bands_.push_back(std::move(s));
+  }
+  std::vector<SgmStats> band_stats(chunks);
+  pool_.parallelChunks(static_cast<size_t>(height_), kMinBandRows, [&](size_t chunk, size_t begin, size_t end) {
+    MatchBand(static_cast<int>(begin), static_cast<int>(end), bands_[chunk], left, disparity, confidence,
+              band_stats[chunk]);
+  });
+  SgmStats stats;
+  for (const SgmStats& b : band_stats) {
+    stats.rejected_uniqueness += b.rejected_uniqueness;
+    stats.rejected_lr += b.rejected_lr;
+  }
+  stats.threads = static_cast<unsigned>(chunks);
+  if (opt_.speckle_window > 0) stats.rejected_speckle = SpeckleFilter(disparity, confidence);
+  const size_t n = static_cast<size_t>(width_) * height_;
+  for (size_t i = 0; i < n; ++i) stats.valid += disparity[i] > 0 ? 1 : 0;
+  return stats;
+}
+
+}  // namespace navws::stereo
