@@ -129,7 +129,11 @@ async function runOpenCv(
     { encoding: 'utf8' },
   );
   if (p.status !== 0) throw new Error(`opencv_sgbm.py failed (${p.status}): ${p.stderr || p.error?.message}`);
-  const info = JSON.parse(p.stdout.trim().split('\n').pop()!) as { ms: number; threads: number; version: string };
+  const info = JSON.parse(p.stdout.trim().split('\n').pop()!) as {
+    ms: number;
+    threads: number;
+    version: string;
+  };
   const bytes = await readFile(out);
   const disparity = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
   const k = sample.geometry.intrinsics;
@@ -144,7 +148,11 @@ async function runOpenCv(
 function constantDepth(sample: OpenCasAtSize): DepthImage {
   const ct = Array.from(sample.ctDepth.data).filter((z) => z > 0);
   const z = median(ct);
-  return { width: sample.ctDepth.width, height: sample.ctDepth.height, data: new Float32Array(ct.length ? sample.ctDepth.data.length : 0).fill(z) };
+  return {
+    width: sample.ctDepth.width,
+    height: sample.ctDepth.height,
+    data: new Float32Array(ct.length ? sample.ctDepth.data.length : 0).fill(z),
+  };
 }
 
 interface Row {
@@ -160,13 +168,16 @@ const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;
 
 async function main(): Promise<void> {
   if (!existsSync(args.data)) {
-    console.log(`bench:stereo: ${args.data} not found (the Open-CAS liver pair of ../shared/data/real); skipped`);
+    console.log(
+      `bench:stereo: ${args.data} not found (the Open-CAS liver pair of ../shared/data/real); skipped`,
+    );
     return;
   }
   const data = await loadOpenCasStereo(args.data);
   if (args['timing-only']) {
     const out: Record<string, number> = {};
-    for (const s of SIZES) out[`${s.width}x${s.height}`] = timeOurs(openCasAtSize(data, s.width, s.height), s).ms;
+    for (const s of SIZES)
+      out[`${s.width}x${s.height}`] = timeOurs(openCasAtSize(data, s.width, s.height), s).ms;
     console.log(JSON.stringify({ threads: stereoThreads(), ms: out }));
     return;
   }
@@ -175,10 +186,22 @@ async function main(): Promise<void> {
     `Open-CAS liver (Maier-Hein et al., IEEE TMI 2014), rectified 720x576: fx ${g.intrinsics.fx.toFixed(2)} px, baseline ${g.baselineMm.toFixed(3)} mm, disparity offset ${g.disparityOffset.toFixed(3)} px; ${data.points.length} CT points`,
   );
   // Ours with one thread, measured in a child process (the native pool's size is fixed per process).
-  const single = spawnSync(process.execPath, [...process.execArgv, new URL(import.meta.url).pathname, '--timing-only', '--data', args.data, '--repeats', String(repeats)], {
-    encoding: 'utf8',
-    env: { ...process.env, NAVWS_NATIVE_THREADS: '1' },
-  });
+  const single = spawnSync(
+    process.execPath,
+    [
+      ...process.execArgv,
+      new URL(import.meta.url).pathname,
+      '--timing-only',
+      '--data',
+      args.data,
+      '--repeats',
+      String(repeats),
+    ],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, NAVWS_NATIVE_THREADS: '1' },
+    },
+  );
   if (single.status !== 0) throw new Error(`single-thread run failed: ${single.stderr}`);
   const singleMs = (JSON.parse(single.stdout.trim().split('\n').pop()!) as { ms: Record<string, number> }).ms;
 
@@ -192,14 +215,44 @@ async function main(): Promise<void> {
       const sample = openCasAtSize(data, setup.width, setup.height);
       const ours = timeOurs(sample, setup);
       const threads = stereoThreads();
-      rows.push({ method: 'NavWS SGM (census 9x7, 8 paths)', size, threads: String(threads), ms: ours.ms, err: depthErrorVsCt(ours.depth, sample) });
-      rows.push({ method: 'NavWS SGM (census 9x7, 8 paths)', size, threads: '1', ms: singleMs[size]!, err: rows[rows.length - 1]!.err });
+      rows.push({
+        method: 'NavWS SGM (census 9x7, 8 paths)',
+        size,
+        threads: String(threads),
+        ms: ours.ms,
+        err: depthErrorVsCt(ours.depth, sample),
+      });
+      rows.push({
+        method: 'NavWS SGM (census 9x7, 8 paths)',
+        size,
+        threads: '1',
+        ms: singleMs[size]!,
+        err: rows[rows.length - 1]!.err,
+      });
       const cv = await runOpenCv(sample, setup, 'sgbm', tmp);
       cvVersion = cv.version;
-      rows.push({ method: `OpenCV StereoSGBM MODE_SGBM (bs ${setup.blockSize})`, size, threads: '1', ms: cv.ms, err: depthErrorVsCt(cv.depth, sample) });
+      rows.push({
+        method: `OpenCV StereoSGBM MODE_SGBM (bs ${setup.blockSize})`,
+        size,
+        threads: '1',
+        ms: cv.ms,
+        err: depthErrorVsCt(cv.depth, sample),
+      });
       const cv3 = await runOpenCv(sample, setup, '3way', tmp);
-      rows.push({ method: `OpenCV StereoSGBM MODE_SGBM_3WAY (bs ${setup.blockSize})`, size, threads: String(cv3.threads), ms: cv3.ms, err: depthErrorVsCt(cv3.depth, sample) });
-      rows.push({ method: 'constant depth = median CT depth', size, threads: '-', ms: null, err: depthErrorVsCt(constantDepth(sample), sample) });
+      rows.push({
+        method: `OpenCV StereoSGBM MODE_SGBM_3WAY (bs ${setup.blockSize})`,
+        size,
+        threads: String(cv3.threads),
+        ms: cv3.ms,
+        err: depthErrorVsCt(cv3.depth, sample),
+      });
+      rows.push({
+        method: 'constant depth = median CT depth',
+        size,
+        threads: '-',
+        ms: null,
+        err: depthErrorVsCt(constantDepth(sample), sample),
+      });
       speed.push(
         `${size}: NavWS ${ours.ms.toFixed(1)} ms (${threads} threads) vs MODE_SGBM ${cv.ms.toFixed(1)} ms (1 thread): ${(cv.ms / ours.ms).toFixed(2)}x; ` +
           `NavWS 1 thread ${singleMs[size]!.toFixed(1)} ms: ${(cv.ms / singleMs[size]!).toFixed(2)}x; vs MODE_SGBM_3WAY ${cv3.ms.toFixed(1)} ms (${cv3.threads} threads): ${(cv3.ms / ours.ms).toFixed(2)}x`,
@@ -208,8 +261,21 @@ async function main(): Promise<void> {
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
-  console.log(`OpenCV ${cvVersion}; disparity ranges: 720x576 [16, 64), 384x288 [8, 40) px for every method\n`);
-  const header = ['method', 'size', 'threads', 'ms/frame', 'median mm', 'p90 mm', 'RMSE mm', 'bias mm', 'CT px covered', 'eval mask covered'];
+  console.log(
+    `OpenCV ${cvVersion}; disparity ranges: 720x576 [16, 64), 384x288 [8, 40) px for every method\n`,
+  );
+  const header = [
+    'method',
+    'size',
+    'threads',
+    'ms/frame',
+    'median mm',
+    'p90 mm',
+    'RMSE mm',
+    'bias mm',
+    'CT px covered',
+    'eval mask covered',
+  ];
   const table = rows.map((r) => [
     r.method,
     r.size,
@@ -223,7 +289,8 @@ async function main(): Promise<void> {
     pct(r.err.maskCoverage),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
-  const line = (cells: string[]): string => '| ' + cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |';
+  const line = (cells: string[]): string =>
+    '| ' + cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |';
   console.log(line(header));
   console.log('| ' + widths.map((w) => '-'.repeat(w)).join(' | ') + ' |');
   for (const t of table) console.log(line(t));

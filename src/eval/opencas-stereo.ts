@@ -54,7 +54,17 @@ async function readNumbers(file: string): Promise<number[]> {
 }
 
 function invert3(m: readonly number[]): number[] {
-  const [a, b, c, d, e, f, g, h, i] = m as [number, number, number, number, number, number, number, number, number];
+  const [a, b, c, d, e, f, g, h, i] = m as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const A = e * i - f * h;
   const B = -(d * i - f * g);
   const C = d * h - e * g;
@@ -170,7 +180,8 @@ export async function loadOpenCasStereo(dir: string): Promise<OpenCasStereo> {
   const xyz = await readNumbers(path.join(dir, 'ct_surface.xyz'));
   if (xyz.length % 3 !== 0) throw new Error(`${dir}/ct_surface.xyz: expected x y z per line`);
   const points: Vec3[] = [];
-  for (let i = 0; i < xyz.length; i += 3) points.push(rotateVector(rect, [xyz[i]!, xyz[i + 1]!, xyz[i + 2]!]));
+  for (let i = 0; i < xyz.length; i += 3)
+    points.push(rotateVector(rect, [xyz[i]!, xyz[i + 1]!, xyz[i + 2]!]));
   const maskFile = path.join(dir, 'mask_rec_eval.png');
   const evalMask = readMask1(await readFile(maskFile), maskFile, left.width, left.height);
   return {

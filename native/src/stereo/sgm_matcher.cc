@@ -39,7 +39,8 @@ inline int Popcount64(uint64_t v) { return static_cast<int>(std::bitset<64>(v).c
 #endif
 
 struct BandArgs {
-  int W, H, D, mind, y0, y1, overlap, paths, p1, p2, g, uniq, lr;
+  int W, H, D, mind, y0, y1, overlap, paths, p1, p2, uniq, lr;
+  const uint16_t* p2_lut;  // P2 by |intensity step| 0..255
   const uint8_t* grey;
   const uint64_t *cl, *cr;
   uint8_t* cost;
@@ -49,11 +50,6 @@ struct BandArgs {
   size_t *rejected_uniqueness, *rejected_lr;
 };
 
-inline uint16_t GradientP2(int p1, int p2, int g, int a, int b) {
-  if (g <= 0) return static_cast<uint16_t>(p2);
-  const int diff = std::abs(a - b);
-  return static_cast<uint16_t>(p1 + (p2 - p1) * g / (g + diff));
-}
 
 namespace base {
 #define SGM_AVX2 0
@@ -93,14 +89,23 @@ SgmMatcher::SgmMatcher(int width, int height, const SgmOptions& options, ThreadP
   if (width < 16 || height < 8) throw std::invalid_argument("image must be at least 16x8 pixels");
   if (D_ < 8 || D_ > 256 || D_ % 8 != 0) throw std::invalid_argument("numDisparities must be a multiple of 8 in [8, 256]");
   if (opt_.min_disparity < 0) throw std::invalid_argument("minDisparity must be >= 0");
-  if (opt_.paths != 4 && opt_.paths != 8) throw std::invalid_argument("paths must be 4 or 8");
+  if (opt_.paths != 4 && opt_.paths != 5 && opt_.paths != 8) throw std::invalid_argument("paths must be 4, 5 or 8");
   if (opt_.p1 < 0 || opt_.p2 < opt_.p1 || opt_.p2 > 1000) throw std::invalid_argument("need 0 <= P1 <= P2 <= 1000");
   const size_t n = static_cast<size_t>(width) * height;
   padded_.resize(static_cast<size_t>(width + 2 * kHalfW) * (height + 2 * kHalfH));
   census_l_.resize(n);
   census_r_.resize(n);
-  cost_.resize(n * D_);
-  sum_.resize(n * D_);
+  // P2 at an intensity step |dI|: P1 + (P2 - P1) g / (g + |dI|), tabulated (a division per pixel and
+  // path would cost more than the path step itself).
+  p2_lut_.resize(256);
+  for (int diff = 0; diff < 256; ++diff) {
+    const int g = opt_.p2_gradient;
+    p2_lut_[diff] = static_cast<uint16_t>(g <= 0 ? opt_.p2 : opt_.p1 + (opt_.p2 - opt_.p1) * g / (g + diff));
+  }
+  if (opt_.paths != 5) {
+    cost_.resize(n * D_);
+    sum_.resize(n * D_);
+  }
   padded_disp_.resize(static_cast<size_t>(width + 2) * (height + 2));
   labels_.resize(padded_disp_.size());
   stack_.resize(n);
@@ -193,9 +198,9 @@ void SgmMatcher::MatchBand(int y0, int y1, SgmBandScratch& s, const uint8_t* gl,
                       opt_.paths,
                       opt_.p1,
                       opt_.p2,
-                      opt_.p2_gradient,
                       opt_.uniqueness,
                       opt_.lr_max_diff,
+                      p2_lut_.data(),
                       gl,
                       census_l_.data(),
                       census_r_.data(),
@@ -276,6 +281,7 @@ SgmStats SgmMatcher::Compute(const uint8_t* left, const uint8_t* right, float* d
   while (bands_.size() < chunks) {
     SgmBandScratch s;
     s.cost_row.resize(row);
+    if (opt_.paths == 5) s.sum_row.resize(row);
     // Guards stay kInf for the matcher's life: only the D values between them are ever written.
     for (int i = 0; i < 3; ++i) {
       s.prev[i].assign(guarded * width_, kInf);
@@ -285,6 +291,8 @@ SgmStats SgmMatcher::Compute(const uint8_t* left, const uint8_t* right, float* d
     }
     s.lh.assign(guarded, kInf);
     s.lh2.assign(guarded, kInf);
+    s.lh3.assign(guarded, kInf);
+    s.lh4.assign(guarded, kInf);
     s.start.assign(guarded, kInf);
     std::fill(s.start.begin() + kPathGuard, s.start.begin() + kPathGuard + D_, uint16_t{0});
     s.right_cost.resize(width_ + D_ + opt_.min_disparity);

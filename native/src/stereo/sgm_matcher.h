@@ -29,7 +29,8 @@ struct SgmOptions {
   // P2 at a pixel is P1 + (P2 - P1) * g / (g + |I(p) - I(p - r)|): depth may jump where intensity does.
   // 0 keeps P2 constant.
   int p2_gradient = 24;
-  int paths = 8;  // 4 (horizontal, vertical) or 8 (plus diagonals)
+  // 4 (horizontal, vertical), 5 (horizontal and the three from above, one sweep, no cost volume kept) or 8
+  int paths = 8;
   int uniqueness = 5;  // percent: the best cost must beat any non-adjacent one by this margin
   int lr_max_diff = 1;  // pixels; negative disables the left-right check
   int speckle_window = 100;  // regions smaller than this are dropped; 0 disables
@@ -49,10 +50,11 @@ struct SgmStats {
 // sides of its D values, so the neighbours L(d - 1) and L(d + 1) are plain unaligned loads.
 constexpr int kPathGuard = 8;
 struct SgmBandScratch {
-  std::vector<uint8_t> cost_row;  // warm-up rows outside the band
+  std::vector<uint8_t> cost_row;  // warm-up rows outside the band; every row with 5 paths
+  std::vector<uint16_t> sum_row;  // the row being aggregated with 5 paths
   std::vector<uint16_t> prev[3], cur[3];  // vertical and diagonal path costs, W * (D + 2 guards) each
   std::vector<uint16_t> prev_min[3], cur_min[3];
-  std::vector<uint16_t> lh, lh2, start;  // horizontal path costs at the previous pixel; a path's start
+  std::vector<uint16_t> lh, lh2, lh3, lh4, start;  // horizontal path costs at the previous pixel; a path's start
   std::vector<uint16_t> right_cost;
   std::vector<int16_t> right_disp;
   std::vector<uint16_t> best;
@@ -84,6 +86,7 @@ class SgmMatcher {
   SgmOptions opt_;
   ThreadPool& pool_;
   int D_;
+  std::vector<uint16_t> p2_lut_;
   std::vector<uint8_t> padded_;
   std::vector<uint64_t> census_l_, census_r_;
   std::vector<uint8_t> cost_;   // W*H*D

@@ -72,7 +72,7 @@ class MatcherWrap : public Napi::ObjectWrap<MatcherWrap> {
     if (opt.p2 < opt.p1) ThrowRange(env, "'p2' must be >= 'p1'");
     opt.p2_gradient = GetInt(o, "p2Gradient", opt.p2_gradient, 0, 255);
     opt.paths = GetInt(o, "paths", opt.paths, 4, 8);
-    if (opt.paths != 4 && opt.paths != 8) ThrowRange(env, "'paths' must be 4 or 8");
+    if (opt.paths != 4 && opt.paths != 5 && opt.paths != 8) ThrowRange(env, "'paths' must be 4, 5 or 8");
     opt.uniqueness = GetInt(o, "uniqueness", opt.uniqueness, 0, 99);
     opt.lr_max_diff = GetInt(o, "lrMaxDiff", opt.lr_max_diff, -1, 256);
     opt.speckle_window = GetInt(o, "speckleWindow", opt.speckle_window, 0, 1 << 20);

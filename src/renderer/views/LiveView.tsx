@@ -27,7 +27,7 @@ export function LiveView({ api, active, currentCase, run, onError }: Props) {
   const [opacity, setOpacity] = useState(0.55);
   const [follow, setFollow] = useState(false);
   const [pointCloud, setPointCloud] = useState(false);
-  const [mode, setMode] = useState<'product' | 'gt'>('product');
+  const [mode, setMode] = useState<'product' | 'stereo' | 'gt'>('product');
   const camera = useRef<CameraInfo | null>(null);
   camera.current = run?.camera ?? null;
   const runId = useRef<string | null>(null);
@@ -80,7 +80,9 @@ export function LiveView({ api, active, currentCase, run, onError }: Props) {
       .call('run.start', {
         caseId: currentCase.id,
         source: JSON.parse(source) as SourceSpec,
-        ...(mode === 'gt' ? { depth: 'gt', poses: 'gt' } : { depth: 'network', poses: 'track' }),
+        ...(mode === 'gt'
+          ? { depth: 'gt', poses: 'gt' }
+          : { depth: mode === 'stereo' ? 'stereo' : 'network', poses: 'track' }),
       })
       .catch((e: Error) => onError(e.message));
   };
@@ -119,11 +121,12 @@ export function LiveView({ api, active, currentCase, run, onError }: Props) {
           Stages
           <select
             value={mode}
-            onChange={(e) => setMode(e.target.value as 'product' | 'gt')}
+            onChange={(e) => setMode(e.target.value as 'product' | 'stereo' | 'gt')}
             data-testid="mode-select"
             disabled={running}
           >
             <option value="product">Network + tracking</option>
+            <option value="stereo">Stereo + tracking (metric)</option>
             <option value="gt">Ground truth (eval)</option>
           </select>
         </label>

@@ -18,8 +18,11 @@ export interface SgmOptions {
   p2?: number;
   /** Grey-level scale of the P2 reduction: P2' = P1 + (P2 - P1) g / (g + |dI|); 0 = constant P2 (default 24). */
   p2Gradient?: number;
-  /** 4 (horizontal + vertical) or 8 (plus diagonals) aggregation paths (default 8). */
-  paths?: 4 | 8;
+  /**
+   * Aggregation paths (default 8): 4 (horizontal + vertical), 5 (horizontal + the three from above, in
+   * one sweep without a stored cost volume: fastest) or 8 (all).
+   */
+  paths?: 4 | 5 | 8;
   /** Percent by which the best cost must beat any non-adjacent disparity (default 5). */
   uniqueness?: number;
   /** Left-right check tolerance in px; -1 disables (default 1). */
