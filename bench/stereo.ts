@@ -14,7 +14,10 @@
  * call; MODE_SGBM_3WAY is its parallel variant (cv::parallel_for_ over the pool OpenCV reports). Ours runs
  * on the native thread pool (its size is printed), and once more in a child process with one thread.
  *
- *   npm run bench:stereo -- [--data DIR] [--repeats 15]
+ * Then the product path on a stereo phantom (src/synth rendered as a rectified pair, exact depth, poses and
+ * mesh): `navws reconstruct --depth stereo` vs `--depth network` on the same frames, ATE and surface accuracy.
+ *
+ *   npm run bench:stereo -- [--data DIR] [--repeats 15] [--phantom-frames 60] [--phantom-seed 3] [--phantom-baseline 4]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -31,7 +34,9 @@ import {
   openCasAtSize,
 } from '../src/eval/opencas-stereo.js';
 import type { DepthImage } from '../src/shared/frames.js';
+import { DEFAULT_STEREO_MATCHER } from '../src/workers/stereo/client.js';
 import { SgmMatcher, type SgmOptions, stereoThreads } from '../src/workers/stereo/sgm.js';
+import { writePhantomDataset } from '../src/synth/index.js';
 
 const PYTHON = '/usr/bin/python3';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -40,6 +45,9 @@ const { values: args } = parseArgs({
   options: {
     data: { type: 'string', default: path.join(root, '..', 'shared', 'data', 'real', 'opencas-liver') },
     repeats: { type: 'string', default: '15' },
+    'phantom-frames': { type: 'string', default: '60' },
+    'phantom-seed': { type: 'string', default: '3' },
+    'phantom-baseline': { type: 'string', default: '4' },
     'timing-only': { type: 'boolean', default: false },
   },
 });
@@ -60,8 +68,8 @@ const SIZES: SizeSetup[] = [
   { width: 384, height: 288, minDisparity: 8, numDisparities: 32, blockSize: 9 },
 ];
 
-/** Ours, tuned on the liver frame. */
-const OURS: SgmOptions = { p1: 10, p2: 120, p2Gradient: 24, paths: 8, uniqueness: 5, lrMaxDiff: 1 };
+/** Ours: the product path's settings (tuned on the liver frame, src/workers/stereo/client.ts). */
+const OURS: SgmOptions = DEFAULT_STEREO_MATCHER;
 
 const median = (a: number[]): number => {
   const s = [...a].sort((x, y) => x - y);
@@ -123,6 +131,9 @@ async function runOpenCv(
       mode,
       '--uniqueness',
       '10',
+      // The same left-right tolerance as ours.
+      '--lr-max-diff',
+      String(OURS.lrMaxDiff ?? 1),
       '--repeats',
       String(repeats),
     ],
@@ -216,14 +227,14 @@ async function main(): Promise<void> {
       const ours = timeOurs(sample, setup);
       const threads = stereoThreads();
       rows.push({
-        method: 'NavWS SGM (census 9x7, 8 paths)',
+        method: `NavWS SGM (census 9x7, ${OURS.paths} paths)`,
         size,
         threads: String(threads),
         ms: ours.ms,
         err: depthErrorVsCt(ours.depth, sample),
       });
       rows.push({
-        method: 'NavWS SGM (census 9x7, 8 paths)',
+        method: `NavWS SGM (census 9x7, ${OURS.paths} paths)`,
         size,
         threads: '1',
         ms: singleMs[size]!,
@@ -306,4 +317,85 @@ async function main(): Promise<void> {
   );
 }
 
+interface ReportMetrics {
+  stages: { depth: { meanMs: number } };
+  frames: { keyframes: number; lost: number };
+  metrics?: {
+    trajectory?: { ateSe3: { rmse: number }; ateSim3: { rmse: number; scale: number } };
+    surface?: { accuracyMedian: number; accuracyP90: number; completeness: number; fscore: number };
+  };
+}
+
+async function phantomSection(): Promise<void> {
+  const frames = Number(args['phantom-frames']);
+  const seed = Number(args['phantom-seed']);
+  const baseline = Number(args['phantom-baseline']);
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'navws-stereo-phantom-'));
+  try {
+    const ds = path.join(tmp, 'dataset');
+    await writePhantomDataset(ds, { seed, frames }, { stereoBaselineMm: baseline });
+    console.log(
+      `\nStereo phantom (src/synth, seed ${seed}, ${frames} frames 384x288, baseline ${baseline} mm, exact depth/poses/mesh): navws reconstruct`,
+    );
+    const rows: string[][] = [];
+    for (const depth of ['stereo', 'network'] as const) {
+      const out = path.join(tmp, `out-${depth}`);
+      const p = spawnSync(
+        process.execPath,
+        [
+          ...process.execArgv,
+          path.join(root, 'src', 'cli', 'navws.ts'),
+          'reconstruct',
+          ds,
+          '--out',
+          out,
+          '--depth',
+          depth,
+          '--quiet',
+        ],
+        { encoding: 'utf8' },
+      );
+      if (p.status !== 0) throw new Error(`reconstruct --depth ${depth} failed: ${p.stderr}`);
+      const r = JSON.parse(await readFile(path.join(out, 'report.json'), 'utf8')) as ReportMetrics;
+      const t = r.metrics?.trajectory;
+      const sf = r.metrics?.surface;
+      rows.push([
+        `--depth ${depth}`,
+        r.stages.depth.meanMs.toFixed(1),
+        t ? t.ateSe3.rmse.toFixed(3) : '-',
+        t ? `${t.ateSim3.rmse.toFixed(3)} (scale ${t.ateSim3.scale.toFixed(3)})` : '-',
+        sf ? sf.accuracyMedian.toFixed(2) : '-',
+        sf ? sf.accuracyP90.toFixed(2) : '-',
+        sf ? pct(sf.completeness) : '-',
+        sf ? sf.fscore.toFixed(3) : '-',
+        `${r.frames.keyframes} / ${r.frames.lost}`,
+      ]);
+    }
+    const header = [
+      'depth stage',
+      'depth ms',
+      'ATE SE3 mm',
+      'ATE Sim3 mm',
+      'surface median mm',
+      'surface p90 mm',
+      'completeness (1 mm)',
+      'F-score (1 mm)',
+      'keyframes / lost',
+    ];
+    printTable(header, rows);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+function printTable(header: string[], table: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i]!.length)));
+  const line = (cells: string[]): string =>
+    '| ' + cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |';
+  console.log(line(header));
+  console.log('| ' + widths.map((w) => '-'.repeat(w)).join(' | ') + ' |');
+  for (const t of table) console.log(line(t));
+}
+
 await main();
+if (!args['timing-only']) await phantomSection();

@@ -25,7 +25,7 @@ export const DEFAULT_STEREO_MATCHER: SgmOptions = {
   p2: 900,
   p2Gradient: 0,
   uniqueness: 0,
-  lrMaxDiff: 2,
+  lrMaxDiff: 3,
   speckleWindow: 100,
   speckleRange: 1,
 };
