@@ -1,9 +1,13 @@
 // Native semi-global matcher on synthetic rectified pairs with exact disparity (synthetic-pair.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SgmMatcher } from '../../src/workers/stereo/sgm.js';
 import { planePair } from './synthetic-pair.js';
 
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const W = 320;
 const H = 160;
 const OPTS = { minDisparity: 0, numDisparities: 32 } as const;
@@ -158,4 +162,34 @@ test('bad input names the problem', () => {
   );
   assert.throws(() => new SgmMatcher(W, H, { numDisparities: 20 }), /multiple of 8/);
   assert.throws(() => new SgmMatcher(W, H, { p1: 50, p2: 10 }), /'p2' must be >= 'p1'/);
+});
+
+test('the SSE2 build of the row kernels gives bit-identical results to the AVX2 one', () => {
+  // The kernels are chosen at run time; NAVWS_STEREO_NO_AVX2 forces the baseline build in a child.
+  const script = `
+    import { SgmMatcher } from ${JSON.stringify(path.join(root, 'src', 'workers', 'stereo', 'sgm.ts'))};
+    import { planePair } from ${JSON.stringify(path.join(root, 'test', 'stereo', 'synthetic-pair.ts'))};
+    const out = {};
+    for (const paths of [4, 5, 8]) {
+      const pair = planePair(${W}, ${H}, 6, ${20 / W}, 5);
+      const r = new SgmMatcher(${W}, ${H}, { minDisparity: 0, numDisparities: 32, paths }).match(pair.left.data, pair.right.data);
+      out[paths] = { avx2: r.avx2, d: Array.from(r.disparity), c: Array.from(r.confidence) };
+    }
+    console.log(JSON.stringify(out));`;
+  const run = (env: Record<string, string>): Record<string, { avx2: boolean; d: number[]; c: number[] }> => {
+    const p = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+      maxBuffer: 64 << 20,
+    });
+    assert.equal(p.status, 0, p.stderr);
+    return JSON.parse(p.stdout) as Record<string, { avx2: boolean; d: number[]; c: number[] }>;
+  };
+  const base = run({ NAVWS_STEREO_NO_AVX2: '1' });
+  const best = run({});
+  for (const paths of ['4', '5', '8']) {
+    assert.equal(base[paths]!.avx2, false);
+    assert.deepEqual(best[paths]!.d, base[paths]!.d, `${paths} paths: disparities differ`);
+    assert.deepEqual(best[paths]!.c, base[paths]!.c, `${paths} paths: confidences differ`);
+  }
 });

@@ -13,6 +13,12 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+// NAVWS_SGM_SCALAR builds the portable C++ kernels on x86 too (to check them against the SIMD ones).
+#if defined(__SSE2__) && !defined(NAVWS_SGM_SCALAR)
+#define NAVWS_SGM_SIMD 1
+#else
+#define NAVWS_SGM_SIMD 0
+#endif
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #include <immintrin.h>
 #endif
@@ -57,7 +63,7 @@ namespace base {
 #undef SGM_AVX2
 }  // namespace base
 
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#if NAVWS_SGM_SIMD && defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define NAVWS_SGM_HAVE_AVX2 1
 // The same row kernels compiled for AVX2 + POPCNT (16 disparities per instruction, hardware popcount),
 // used when the CPU reports both; the addon itself stays baseline x86-64.
@@ -135,7 +141,7 @@ void SgmMatcher::Census(const uint8_t* grey, uint64_t* out) {
       const uint8_t* centre_row = pad + (y + kHalfH) * pw + kHalfW;
       uint64_t* o = out + y * W;
       int x = 0;
-#if defined(__SSE2__)
+#if NAVWS_SGM_SIMD
       const __m128i flip = _mm_set1_epi8(static_cast<char>(0x80));
       for (; x + 16 <= W; x += 16) {
         const __m128i c = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(centre_row + x)), flip);
