@@ -30,6 +30,7 @@ export const DEFAULT_FUSION_SETTINGS = { voxelSize: DEFAULT_FUSION_OPTIONS.voxel
 
 class NetworkDepthStage implements DepthStage {
   readonly name = 'depth:network';
+  readonly scaleSource = 'network (unverified)' as const;
   constructor(
     private readonly client: DepthClient,
     private readonly intrinsics: PinholeIntrinsics,
@@ -59,6 +60,7 @@ export async function createNetworkDepthStage(opts: {
  */
 class StereoDepthStage implements DepthStage {
   readonly name = 'depth:stereo';
+  readonly scaleSource = 'stereo' as const;
   readonly executionProvider = null;
   constructor(
     private readonly client: StereoClient,

@@ -14,7 +14,14 @@ import type { StampedPose } from '../dataset/trajectory.js';
 import { BoundedQueue } from './bounded-queue.js';
 import type { PipelineEvent, StageStats } from './events.js';
 import { StageTimer, type TimingSummary } from './stage-timer.js';
-import type { DepthEstimate, DepthStage, FusionStage, PoseStage, TrackOutput } from './stages.js';
+import type {
+  DepthEstimate,
+  DepthScaleSource,
+  DepthStage,
+  FusionStage,
+  PoseStage,
+  TrackOutput,
+} from './stages.js';
 
 export interface ReconstructOptions {
   source: AsyncIterable<VideoFrame>;
@@ -43,6 +50,8 @@ export interface ReconstructReport {
   lostFrames: number;
   stages: Record<'depth' | 'tracking' | 'fusion' | 'mesh', TimingSummary>;
   executionProvider: string | null;
+  /** Scale source of the run's depth (every frame's), null when the depth stage does not state it. */
+  scaleSource: DepthScaleSource | null;
   wallSeconds: number;
   /** Per-frame tracking measures, averaged over frames that reported them. */
   trackingMeans: Record<string, number>;
@@ -165,6 +174,7 @@ export async function runReconstruction(opts: ReconstructOptions): Promise<Recon
           pose: track.pose,
           trackingState: track.state,
           isKeyframe: track.isKeyframe,
+          ...(opts.depth.scaleSource ? { scaleSource: opts.depth.scaleSource } : {}),
         });
         if (track.isKeyframe && track.pose && opts.fusion) {
           keyframes++;
@@ -222,6 +232,7 @@ export async function runReconstruction(opts: ReconstructOptions): Promise<Recon
       mesh: timers.mesh.summary(),
     },
     executionProvider: opts.depth.executionProvider,
+    scaleSource: opts.depth.scaleSource ?? null,
     wallSeconds: Math.round(performance.now() - started) / 1000,
     trackingMeans,
     sourceError,
