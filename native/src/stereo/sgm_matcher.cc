@@ -7,6 +7,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "core/thread_pool.h"
 
@@ -47,6 +48,7 @@ inline int Popcount64(uint64_t v) { return static_cast<int>(std::bitset<64>(v).c
 struct BandArgs {
   int W, H, D, mind, y0, y1, overlap, paths, p1, p2, uniq, lr;
   const uint16_t* p2_lut;  // P2 by |intensity step| 0..255
+  bool p2_adaptive;        // false: the table is constant
   const uint8_t* grey;
   const uint64_t *cl, *cr;
   uint8_t* cost;
@@ -140,54 +142,13 @@ void SgmMatcher::Census(const uint8_t* grey, uint64_t* out) {
     for (size_t y = y0; y < y1; ++y) {
       const uint8_t* centre_row = pad + (y + kHalfH) * pw + kHalfW;
       uint64_t* o = out + y * W;
-      int x = 0;
-#if NAVWS_SGM_SIMD
-      const __m128i flip = _mm_set1_epi8(static_cast<char>(0x80));
-      for (; x + 16 <= W; x += 16) {
-        const __m128i c = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(centre_row + x)), flip);
-        __m128i plane[8];
-        for (__m128i& p : plane) p = _mm_setzero_si128();
-        int k = 0;
-        for (int dy = -kHalfH; dy <= kHalfH; ++dy) {
-          const uint8_t* r = centre_row + x + static_cast<ptrdiff_t>(dy) * pw;
-          for (int dx = -kHalfW; dx <= kHalfW; ++dx) {
-            if (dx == 0 && dy == 0) continue;
-            const __m128i nb = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r + dx)), flip);
-            const __m128i lt = _mm_cmpgt_epi8(c, nb);  // neighbour darker than the centre
-            plane[k >> 3] = _mm_or_si128(plane[k >> 3], _mm_and_si128(lt, _mm_set1_epi8(static_cast<char>(1 << (k & 7)))));
-            ++k;
-          }
-        }
-        // Transpose 8 byte planes x 16 pixels into 16 little-endian 64-bit codes.
-        const __m128i a01l = _mm_unpacklo_epi8(plane[0], plane[1]), a01h = _mm_unpackhi_epi8(plane[0], plane[1]);
-        const __m128i a23l = _mm_unpacklo_epi8(plane[2], plane[3]), a23h = _mm_unpackhi_epi8(plane[2], plane[3]);
-        const __m128i a45l = _mm_unpacklo_epi8(plane[4], plane[5]), a45h = _mm_unpackhi_epi8(plane[4], plane[5]);
-        const __m128i a67l = _mm_unpacklo_epi8(plane[6], plane[7]), a67h = _mm_unpackhi_epi8(plane[6], plane[7]);
-        const __m128i b[8] = {
-            _mm_unpacklo_epi16(a01l, a23l), _mm_unpackhi_epi16(a01l, a23l), _mm_unpacklo_epi16(a01h, a23h),
-            _mm_unpackhi_epi16(a01h, a23h), _mm_unpacklo_epi16(a45l, a67l), _mm_unpackhi_epi16(a45l, a67l),
-            _mm_unpacklo_epi16(a45h, a67h), _mm_unpackhi_epi16(a45h, a67h)};
-        __m128i* dst = reinterpret_cast<__m128i*>(o + x);
-        for (int q = 0; q < 4; ++q) {
-          _mm_storeu_si128(dst + 2 * q, _mm_unpacklo_epi32(b[q], b[q + 4]));
-          _mm_storeu_si128(dst + 2 * q + 1, _mm_unpackhi_epi32(b[q], b[q + 4]));
-        }
+#if defined(NAVWS_SGM_HAVE_AVX2)
+      if (UseAvx2()) {
+        avx2::CensusRow(centre_row, pw, W, o);
+        continue;
       }
 #endif
-      for (; x < W; ++x) {
-        const uint8_t centre = centre_row[x];
-        uint64_t code = 0;
-        int k = 0;
-        for (int dy = -kHalfH; dy <= kHalfH; ++dy) {
-          const uint8_t* r = centre_row + x + static_cast<ptrdiff_t>(dy) * pw;
-          for (int dx = -kHalfW; dx <= kHalfW; ++dx) {
-            if (dx == 0 && dy == 0) continue;
-            if (r[dx] < centre) code |= uint64_t{1} << k;
-            ++k;
-          }
-        }
-        o[x] = code;
-      }
+      base::CensusRow(centre_row, pw, W, o);
     }
   });
 }
@@ -207,6 +168,7 @@ void SgmMatcher::MatchBand(int y0, int y1, SgmBandScratch& s, const uint8_t* gl,
                       opt_.uniqueness,
                       opt_.lr_max_diff,
                       p2_lut_.data(),
+                      opt_.p2_gradient > 0,
                       gl,
                       census_l_.data(),
                       census_r_.data(),
