@@ -34,7 +34,7 @@ import {
   openCasAtSize,
 } from '../src/eval/opencas-stereo.js';
 import type { DepthImage } from '../src/shared/frames.js';
-import { DEFAULT_STEREO_MATCHER } from '../src/workers/stereo/client.js';
+import { DEFAULT_STEREO_MATCHER, FAST_STEREO_MATCHER } from '../src/workers/stereo/client.js';
 import { SgmMatcher, type SgmOptions, stereoThreads } from '../src/workers/stereo/sgm.js';
 import { writePhantomDataset } from '../src/synth/index.js';
 
@@ -70,6 +70,9 @@ const SIZES: SizeSetup[] = [
 
 /** Ours: the product path's settings (tuned on the liver frame, src/workers/stereo/client.ts). */
 const OURS: SgmOptions = DEFAULT_STEREO_MATCHER;
+/** Ours, the faster one-sweep setting (5 paths over 7x7-box census costs). */
+const FAST: SgmOptions = FAST_STEREO_MATCHER;
+const FAST_NAME = 'NavWS SGM fast (5 paths, 7x7 box of census)';
 
 const median = (a: number[]): number => {
   const s = [...a].sort((x, y) => x - y);
@@ -77,9 +80,13 @@ const median = (a: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-function timeOurs(sample: OpenCasAtSize, setup: SizeSetup): { ms: number; depth: DepthImage } {
+function timeOurs(
+  sample: OpenCasAtSize,
+  setup: SizeSetup,
+  options: SgmOptions = OURS,
+): { ms: number; depth: DepthImage } {
   const m = new SgmMatcher(setup.width, setup.height, {
-    ...OURS,
+    ...options,
     minDisparity: setup.minDisparity,
     numDisparities: setup.numDisparities,
   });
@@ -187,8 +194,11 @@ async function main(): Promise<void> {
   const data = await loadOpenCasStereo(args.data);
   if (args['timing-only']) {
     const out: Record<string, number> = {};
-    for (const s of SIZES)
-      out[`${s.width}x${s.height}`] = timeOurs(openCasAtSize(data, s.width, s.height), s).ms;
+    for (const s of SIZES) {
+      const sample = openCasAtSize(data, s.width, s.height);
+      out[`${s.width}x${s.height}`] = timeOurs(sample, s).ms;
+      out[`${s.width}x${s.height} fast`] = timeOurs(sample, s, FAST).ms;
+    }
     console.log(JSON.stringify({ threads: stereoThreads(), ms: out }));
     return;
   }
@@ -240,6 +250,21 @@ async function main(): Promise<void> {
         ms: singleMs[size]!,
         err: rows[rows.length - 1]!.err,
       });
+      const fast = timeOurs(sample, setup, FAST);
+      rows.push({
+        method: FAST_NAME,
+        size,
+        threads: String(threads),
+        ms: fast.ms,
+        err: depthErrorVsCt(fast.depth, sample),
+      });
+      rows.push({
+        method: FAST_NAME,
+        size,
+        threads: '1',
+        ms: singleMs[`${size} fast`]!,
+        err: rows[rows.length - 1]!.err,
+      });
       const cv = await runOpenCv(sample, setup, 'sgbm', tmp);
       cvVersion = cv.version;
       rows.push({
@@ -267,6 +292,11 @@ async function main(): Promise<void> {
       speed.push(
         `${size}: NavWS ${ours.ms.toFixed(1)} ms (${threads} threads) vs MODE_SGBM ${cv.ms.toFixed(1)} ms (1 thread): ${(cv.ms / ours.ms).toFixed(2)}x; ` +
           `NavWS 1 thread ${singleMs[size]!.toFixed(1)} ms: ${(cv.ms / singleMs[size]!).toFixed(2)}x; vs MODE_SGBM_3WAY ${cv3.ms.toFixed(1)} ms (${cv3.threads} threads): ${(cv3.ms / ours.ms).toFixed(2)}x`,
+      );
+      const fs1 = singleMs[`${size} fast`]!;
+      speed.push(
+        `${size} fast: NavWS ${fast.ms.toFixed(1)} ms (${threads} threads) vs MODE_SGBM: ${(cv.ms / fast.ms).toFixed(2)}x; ` +
+          `1 thread ${fs1.toFixed(1)} ms: ${(cv.ms / fs1).toFixed(2)}x; vs MODE_SGBM_3WAY: ${(cv3.ms / fast.ms).toFixed(2)}x`,
       );
     }
   } finally {
@@ -309,7 +339,7 @@ async function main(): Promise<void> {
   for (const s of speed) console.log(s);
   const at720 = rows.filter((r) => r.size === '720x576');
   const ours = at720[0]!.err;
-  const cv = at720[2]!.err;
+  const cv = at720.find((r) => r.method.includes('MODE_SGBM ('))!.err;
   console.log(
     `\ntargets at 720x576: median ${ours.medianMm.toFixed(2)} mm <= 1.0 mm: ${ours.medianMm <= 1 ? 'yes' : 'NO'}; ` +
       `<= MODE_SGBM's ${cv.medianMm.toFixed(2)} mm: ${ours.medianMm <= cv.medianMm ? 'yes' : 'NO'}; ` +

@@ -70,6 +70,28 @@ test('a slanted plane (disparity 6..26 px across the image) is recovered with 4 
   }
 });
 
+test('the one-sweep mode with box-summed census costs keeps sub-pixel accuracy', () => {
+  const truth = (x: number): number => 6 + (20 * x) / W;
+  for (const costBox of [0, 1, 3]) {
+    const pair = planePair(W, H, 6, 20 / W, 5);
+    const m = new SgmMatcher(W, H, { ...OPTS, paths: 5, costBox });
+    const r = m.match(pair.left.data, pair.right.data);
+    const e = errors(r.disparity, truth, OPTS.numDisparities + 8);
+    assert.ok(
+      e.abs.length / e.px > 0.9,
+      `box ${costBox}: only ${((100 * e.abs.length) / e.px).toFixed(1)}% valid`,
+    );
+    assert.ok(
+      quantile(e.abs, 0.5) < 0.25,
+      `box ${costBox}: median error ${quantile(e.abs, 0.5).toFixed(3)} px`,
+    );
+    assert.ok(
+      quantile(e.abs, 0.95) < 0.6,
+      `box ${costBox}: p95 error ${quantile(e.abs, 0.95).toFixed(3)} px`,
+    );
+  }
+});
+
 test('depth is fx * baseline / (disparity - offset) at every valid pixel and 0 elsewhere', () => {
   const pair = planePair(W, H, 14.5, 0, 7);
   const m = new SgmMatcher(W, H, OPTS);
@@ -162,6 +184,7 @@ test('bad input names the problem', () => {
   );
   assert.throws(() => new SgmMatcher(W, H, { numDisparities: 20 }), /multiple of 8/);
   assert.throws(() => new SgmMatcher(W, H, { p1: 50, p2: 10 }), /'p2' must be >= 'p1'/);
+  assert.throws(() => new SgmMatcher(W, H, { paths: 8, costBox: 2 }), /'costBox' needs 'paths' 5/);
 });
 
 test('the SSE2 build of the row kernels gives bit-identical results to the AVX2 one', () => {
@@ -170,10 +193,10 @@ test('the SSE2 build of the row kernels gives bit-identical results to the AVX2 
     import { SgmMatcher } from ${JSON.stringify(path.join(root, 'src', 'workers', 'stereo', 'sgm.ts'))};
     import { planePair } from ${JSON.stringify(path.join(root, 'test', 'stereo', 'synthetic-pair.ts'))};
     const out = {};
-    for (const paths of [4, 5, 8]) {
+    for (const [key, opts] of [['4', { paths: 4 }], ['5', { paths: 5 }], ['8', { paths: 8 }], ['5box', { paths: 5, costBox: 2 }]]) {
       const pair = planePair(${W}, ${H}, 6, ${20 / W}, 5);
-      const r = new SgmMatcher(${W}, ${H}, { minDisparity: 0, numDisparities: 32, paths }).match(pair.left.data, pair.right.data);
-      out[paths] = { avx2: r.avx2, d: Array.from(r.disparity), c: Array.from(r.confidence) };
+      const r = new SgmMatcher(${W}, ${H}, { minDisparity: 0, numDisparities: 32, ...opts }).match(pair.left.data, pair.right.data);
+      out[key] = { avx2: r.avx2, d: Array.from(r.disparity), c: Array.from(r.confidence) };
     }
     console.log(JSON.stringify(out));`;
   const run = (env: Record<string, string>): Record<string, { avx2: boolean; d: number[]; c: number[] }> => {
@@ -187,7 +210,7 @@ test('the SSE2 build of the row kernels gives bit-identical results to the AVX2 
   };
   const base = run({ NAVWS_STEREO_NO_AVX2: '1' });
   const best = run({});
-  for (const paths of ['4', '5', '8']) {
+  for (const paths of ['4', '5', '8', '5box']) {
     assert.equal(base[paths]!.avx2, false);
     assert.deepEqual(best[paths]!.d, base[paths]!.d, `${paths} paths: disparities differ`);
     assert.deepEqual(best[paths]!.c, base[paths]!.c, `${paths} paths: confidences differ`);

@@ -37,6 +37,14 @@ constexpr size_t kMinBandRows = 48;
 
 enum class Sum { kNone, kInit, kAdd };
 
+// A (2r+1)^2 box of census costs (at most 62 each) shifted right by this fits a byte.
+int BoxShift(int r) {
+  const int max = (2 * r + 1) * (2 * r + 1) * kCensusBits;
+  int shift = 0;
+  while ((max >> shift) > 255) ++shift;
+  return shift;
+}
+
 #if defined(__GNUC__)
 #define NAVWS_ALWAYS_INLINE inline __attribute__((always_inline))
 inline int Popcount64(uint64_t v) { return __builtin_popcountll(v); }
@@ -49,6 +57,7 @@ struct BandArgs {
   int W, H, D, mind, y0, y1, overlap, paths, p1, p2, uniq, lr;
   const uint16_t* p2_lut;  // P2 by |intensity step| 0..255
   bool p2_adaptive;        // false: the table is constant
+  int box, box_shift;      // cost box radius (0 = raw census) and the shift that scales its sum to a byte
   const uint8_t* grey;
   const uint64_t *cl, *cr;
   uint8_t* cost;
@@ -99,6 +108,8 @@ SgmMatcher::SgmMatcher(int width, int height, const SgmOptions& options, ThreadP
   if (opt_.min_disparity < 0) throw std::invalid_argument("minDisparity must be >= 0");
   if (opt_.paths != 4 && opt_.paths != 5 && opt_.paths != 8) throw std::invalid_argument("paths must be 4, 5 or 8");
   if (opt_.p1 < 0 || opt_.p2 < opt_.p1 || opt_.p2 > 1000) throw std::invalid_argument("need 0 <= P1 <= P2 <= 1000");
+  if (opt_.cost_box < 0 || opt_.cost_box > 3) throw std::invalid_argument("costBox must be in [0, 3]");
+  if (opt_.cost_box > 0 && opt_.paths != 5) throw std::invalid_argument("costBox needs paths 5 (one sweep)");
   const size_t n = static_cast<size_t>(width) * height;
   padded_.resize(static_cast<size_t>(width + 2 * kHalfW) * (height + 2 * kHalfH));
   census_l_.resize(n);
@@ -169,6 +180,8 @@ void SgmMatcher::MatchBand(int y0, int y1, SgmBandScratch& s, const uint8_t* gl,
                       opt_.lr_max_diff,
                       p2_lut_.data(),
                       opt_.p2_gradient > 0,
+                      opt_.cost_box,
+                      BoxShift(opt_.cost_box),
                       gl,
                       census_l_.data(),
                       census_r_.data(),
@@ -250,6 +263,11 @@ SgmStats SgmMatcher::Compute(const uint8_t* left, const uint8_t* right, float* d
     SgmBandScratch s;
     s.cost_row.resize(row);
     if (opt_.paths == 5) s.sum_row.resize(row);
+    if (opt_.cost_box > 0) {
+      s.box_ring.resize(row * (2 * opt_.cost_box + 1));
+      s.box_cols.resize(row);
+      s.box_acc.resize(D_);
+    }
     // Guards stay kInf for the matcher's life: only the D values between them are ever written.
     for (int i = 0; i < 3; ++i) {
       s.prev[i].assign(guarded * width_, kInf);

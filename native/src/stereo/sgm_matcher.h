@@ -36,6 +36,8 @@ struct SgmOptions {
   int speckle_window = 100;  // regions smaller than this are dropped; 0 disables
   float speckle_range = 1.0f;  // max disparity step inside one region
   int band_overlap = 32;
+  // Census costs summed over a (2r+1)^2 box before aggregation (r in 0..3; 0 = none). One sweep (5 paths) only.
+  int cost_box = 0;
 };
 
 struct SgmStats {
@@ -52,6 +54,8 @@ constexpr int kPathGuard = 8;
 struct SgmBandScratch {
   std::vector<uint8_t> cost_row;  // warm-up rows outside the band; every row with 5 paths
   std::vector<uint16_t> sum_row;  // the row being aggregated with 5 paths
+  std::vector<uint8_t> box_ring;  // raw census cost rows of the cost box
+  std::vector<uint16_t> box_cols, box_acc;
   std::vector<uint16_t> prev[3], cur[3];  // vertical and diagonal path costs, W * (D + 2 guards) each
   std::vector<uint16_t> prev_min[3], cur_min[3];
   std::vector<uint16_t> lh, lh2, lh3, lh4, start;  // horizontal path costs at the previous pixel; a path's start

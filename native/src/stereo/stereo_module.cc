@@ -79,6 +79,8 @@ class MatcherWrap : public Napi::ObjectWrap<MatcherWrap> {
     opt.speckle_range = static_cast<float>(GetNumber(o, "speckleRange", opt.speckle_range));
     if (!(opt.speckle_range >= 0)) ThrowRange(env, "'speckleRange' must be >= 0");
     opt.band_overlap = GetInt(o, "bandOverlap", opt.band_overlap, 0, 1 << 14);
+    opt.cost_box = GetInt(o, "costBox", opt.cost_box, 0, 3);
+    if (opt.cost_box > 0 && opt.paths != 5) ThrowRange(env, "'costBox' needs 'paths' 5 (one sweep)");
     matcher_ = std::make_unique<SgmMatcher>(width, height, opt, ThreadPool::shared());
     external_bytes_ = static_cast<int64_t>(matcher_->MemoryBytes());
     Napi::MemoryManagement::AdjustExternalMemory(env, external_bytes_);

@@ -30,6 +30,18 @@ export const DEFAULT_STEREO_MATCHER: SgmOptions = {
   speckleRange: 1,
 };
 
+/**
+ * A faster setting (one sweep of 5 paths over 7x7-box census costs, about 0.7x the time of the default)
+ * at lower accuracy on the liver (bench/stereo.ts prints both).
+ */
+export const FAST_STEREO_MATCHER: SgmOptions = {
+  ...DEFAULT_STEREO_MATCHER,
+  paths: 5,
+  costBox: 3,
+  p1: 40,
+  p2: 600,
+};
+
 export interface StereoEstimate {
   depth: DepthImage;
   /** [0, 1] per pixel, 0 where depth is unknown. */

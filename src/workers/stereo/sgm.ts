@@ -31,6 +31,11 @@ export interface SgmOptions {
   speckleWindow?: number;
   /** Largest disparity step inside one region (px, default 1). */
   speckleRange?: number;
+  /**
+   * Census costs summed over a (2r+1)^2 box before aggregation, r in 0..3 (default 0: none); larger
+   * support for the fast one-sweep mode, so it needs paths 5.
+   */
+  costBox?: number;
 }
 
 export interface SgmResult {
