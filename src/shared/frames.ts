@@ -23,6 +23,11 @@ export interface VideoFrame {
   /** Presentation time in the source, seconds from its start. */
   timestamp: Seconds;
   image: RgbImage;
+  /**
+   * The right view of a rectified stereo pair captured with `image` (the left, reference view), same size;
+   * present only for stereo sources.
+   */
+  right?: RgbImage;
 }
 
 /** A camera-to-world rigid transform (mm); the world frame is the first camera's frame. */

@@ -8,9 +8,10 @@
  * renderFrame(i) directly (synchronous, any order).
  */
 import { existsSync } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DatasetWriter } from '../engine/dataset/dataset.js';
+import { DatasetWriter, frameFileName } from '../engine/dataset/dataset.js';
+import { writeRgbPng } from '../engine/dataset/images.js';
 import type { DatasetIntrinsics } from '../engine/dataset/intrinsics.js';
 import type { StampedPose } from '../engine/dataset/trajectory.js';
 import { writePly } from '../engine/formats/ply.js';
@@ -50,9 +51,23 @@ export interface WritePhantomOptions {
    * recording would: about 30x smaller, at the cost of codec loss in the RGB (depth, poses and mesh stay exact).
    */
   video?: boolean;
+  /**
+   * Also render the right view of a rectified stereo scope with this baseline (mm) into right/ and write
+   * its profile to stereo.json (docs/stereo.md); rgb/ is then the left view. PNG frames only.
+   */
+  stereoBaselineMm?: number;
 }
 
-const DATASET_ENTRIES = ['intrinsics.json', 'rgb', 'rgb.mp4', 'depth', 'groundtruth.txt', 'mesh.ply'];
+const DATASET_ENTRIES = [
+  'intrinsics.json',
+  'rgb',
+  'rgb.mp4',
+  'depth',
+  'groundtruth.txt',
+  'mesh.ply',
+  'right',
+  'stereo.json',
+];
 
 /**
  * Writes a dataset folder (docs/formats.md): intrinsics.json, rgb/, depth/, groundtruth.txt and
@@ -74,13 +89,26 @@ export async function writePhantomDataset(
       for (const e of present) await rm(path.join(root, e), { recursive: true, force: true });
     }
   }
+  const stereo = write.stereoBaselineMm;
+  if (stereo !== undefined && write.video)
+    throw new Error('a stereo phantom is written as PNG frames (rgb/ and right/), not rgb.mp4');
   const phantom = new Phantom(options);
   const writer = await DatasetWriter.create(root, phantom.intrinsics, true);
+  if (stereo !== undefined) {
+    await mkdir(path.join(root, 'right'), { recursive: true });
+    await writeFile(
+      path.join(root, 'stereo.json'),
+      JSON.stringify(phantomStereoProfile(phantom, stereo), null, 2) + '\n',
+    );
+  }
   const poses: StampedPose[] = [];
   for (let i = 0; i < phantom.frameCount; i++) {
     const frame = phantom.renderFrame(i);
     await writer.writeRgb(i, frame.rgb);
     await writer.writeDepth(i, frame.depth);
+    if (stereo !== undefined) {
+      await writeRgbPng(path.join(root, 'right', frameFileName(i)), phantom.renderRightView(i, stereo).rgb);
+    }
     poses.push({ timestamp: frame.timestamp, pose: frame.pose });
     write.onProgress?.(i + 1, phantom.frameCount);
   }
@@ -95,5 +123,20 @@ export async function writePhantomDataset(
     meshVertices: mesh.positions.length / 3,
     meshTriangles: mesh.indices.length / 3,
     seconds: (performance.now() - start) / 1000,
+  };
+}
+
+/** stereo.json of a phantom rendered as a rectified pair: two identical pinhole cameras, baseline along x. */
+export function phantomStereoProfile(phantom: Phantom, baselineMm: number) {
+  const { width, height, fx, fy, cx, cy } = phantom.intrinsics;
+  const camera = { width, height, fx, fy, cx, cy, distortion: [0, 0, 0, 0, 0] };
+  return {
+    layout: 'separate',
+    left: camera,
+    right: camera,
+    R: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+    T: [-baselineMm, 0, 0],
+    // The phantom's tissue lies about 40..110 mm from the scope.
+    depth_range_mm: [25, 150],
   };
 }

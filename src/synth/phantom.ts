@@ -10,7 +10,14 @@
  */
 import type { DatasetIntrinsics } from '../engine/dataset/intrinsics.js';
 import type { DepthImage, RgbImage } from '../shared/frames.js';
-import { type Mat4, invertRigid, multiply4, rotationOf } from '../shared/math/mat4.js';
+import {
+  type Mat4,
+  identity3,
+  invertRigid,
+  multiply4,
+  rigidFromRt,
+  rotationOf,
+} from '../shared/math/mat4.js';
 import type { TriangleMesh } from '../shared/mesh.js';
 import { CameraPath } from './camera-path.js';
 import { fbm } from './noise.js';
@@ -270,29 +277,47 @@ export class Phantom {
 
   /** Renders frame `index` (0-based); frames are independent of rendering order. */
   renderFrame(index: number): PhantomFrame {
+    return this.renderView(index, 0);
+  }
+
+  /**
+   * The right view of a rectified stereo scope at frame `index`: a camera with the same intrinsics,
+   * `baselineMm` along the left camera's x axis (so its disparity is exactly focal * baseline / depth).
+   * Its sensor noise is drawn independently of the left view's.
+   */
+  renderRightView(index: number, baselineMm: number): PhantomFrame {
+    if (!(baselineMm > 0 && baselineMm < 100))
+      throw new RangeError(`stereo baseline must be in (0, 100) mm, got ${baselineMm}`);
+    return this.renderView(index, baselineMm);
+  }
+
+  private renderView(index: number, eyeOffsetMm: number): PhantomFrame {
     const o = this.options;
     if (!Number.isInteger(index) || index < 0 || index >= o.frames) {
       throw new RangeError(`phantom frame index ${index} outside 0..${o.frames - 1}`);
     }
     const k = this.intrinsics;
     const n = k.width * k.height;
-    const pose = this.poseAt(index);
+    const eye = eyeOffsetMm === 0 ? null : rigidFromRt(identity3(), [eyeOffsetMm, 0, 0]);
+    const poseOf = (t: number): Mat4 => (eye ? multiply4(this.poseAt(t), eye) : this.poseAt(t));
+    const pose = poseOf(index);
     const raster = rasterize(this.positions, this.indices, pose, k);
-    for (let p = 0; p < n; p++) if (raster.triangle[p]! >= 0) this.seen[raster.triangle[p]!] = 1;
+    // The ground-truth mesh is what the reference (left) views saw.
+    if (!eye) for (let p = 0; p < n; p++) if (raster.triangle[p]! >= 0) this.seen[raster.triangle[p]!] = 1;
 
     // Motion blur integrates radiance over the exposure; the ground truth is the mid-exposure instant.
     const radiance = new Float64Array(n * 3);
     const subFrames = o.motionBlur > 0 ? 7 : 1;
     for (let s = 0; s < subFrames; s++) {
       const dt = subFrames === 1 ? 0 : (s / (subFrames - 1) - 0.5) * o.motionBlur;
-      const subPose = dt === 0 ? pose : this.poseAt(index + dt);
+      const subPose = dt === 0 ? pose : poseOf(index + dt);
       const subRaster = dt === 0 ? raster : rasterize(this.positions, this.indices, subPose, k);
       this.shade(subRaster, subPose, index + dt, radiance, 1 / subFrames);
     }
 
     const rgb = new Uint8Array(n * 3);
     const depth = new Float32Array(n);
-    const rng = new Rng(mixSeed(o.seed, 100, index));
+    const rng = new Rng(eye ? mixSeed(o.seed, 101, index) : mixSeed(o.seed, 100, index));
     const fovRadius = 0.56 * Math.hypot(k.width, k.height) * 0.85;
     for (let v = 0; v < k.height; v++) {
       for (let u = 0; u < k.width; u++) {

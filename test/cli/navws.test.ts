@@ -32,7 +32,7 @@ test('navws --help lists every command; each command has --help', () => {
     assert.match(r.stdout, new RegExp(`\\b${cmd}\\b`));
   const sub = navws('reconstruct', '--help');
   assert.equal(sub.status, 0);
-  assert.match(sub.stdout, /--depth network\|gt/);
+  assert.match(sub.stdout, /--depth network\|stereo\|gt/);
 });
 
 test('bad input ends with a one-line reason and a non-zero exit code', () => {
@@ -40,7 +40,11 @@ test('bad input ends with a one-line reason and a non-zero exit code', () => {
     [['frobnicate'], /unknown command 'frobnicate'/, 2],
     [['reconstruct', sample], /--out DIR is required/, 2],
     [['reconstruct', '/no/such/dataset', '--out', '/tmp/x'], /no such file or folder/, 2],
-    [['reconstruct', sample, '--out', '/tmp/x', '--depth', 'magic'], /--depth must be network or gt/, 2],
+    [
+      ['reconstruct', sample, '--out', '/tmp/x', '--depth', 'magic'],
+      /--depth must be network, stereo or gt/,
+      2,
+    ],
   ];
   for (const [args, reason, code] of cases) {
     const r = navws(...args);

@@ -20,7 +20,9 @@ import {
   DEFAULT_FUSION_SETTINGS,
   createFusionStage,
   createNetworkDepthStage,
+  createStereoDepthStage,
   createTrackingStage,
+  loadStereoProfile,
 } from '../../engine/pipeline/product-stages.js';
 import { buildReport, writeReport, writeTrajectoryAndMesh } from '../../engine/pipeline/output-folder.js';
 import { LIVE_MESH_UPDATE_INTERVAL_MS, runReconstruction } from '../../engine/pipeline/reconstruct.js';
@@ -37,7 +39,9 @@ DIR/mesh.ply, DIR/report.json (and DIR/depth/ with --save-depth); see docs/forma
 
 options:
   --out DIR              output folder (created)
-  --depth network|gt     depth from the bundled network (default) or the dataset's ground truth
+  --depth network|stereo|gt
+                         depth from the bundled network (default), from the rectified pair of a stereo
+                         dataset (right/ + stereo.json, metric; docs/stereo.md) or the dataset's ground truth
   --poses track|gt       poses from photometric tracking (default) or the dataset's ground truth
   --save-depth           write the depth used for every processed frame to DIR/depth/
   --intrinsics FILE      intrinsics.json for a video input (a dataset folder has its own)
@@ -53,7 +57,7 @@ options:
   --igtl-depth           also send the depth maps (IMAGE NavWS-Depth)
   --igtl-triangles N     decimate the streamed surface to at most N triangles (default ${DEFAULT_IGTL_SETTINGS.meshMaxTriangles})
 
-The gt modes are evaluation tools (they isolate one stage); the product path is network + track.`;
+The gt modes are evaluation tools (they isolate one stage); the product path is network (or stereo) + track.`;
 
 interface Input {
   source: FrameSource;
@@ -134,8 +138,8 @@ export const command: CliCommand = {
     if (!inputPath || extra.length > 0)
       throw new UsageError('expects exactly one input (dataset folder or video file)');
     if (!values.out) throw new UsageError('--out DIR is required');
-    if (values.depth !== 'network' && values.depth !== 'gt')
-      throw new UsageError(`--depth must be network or gt, got '${values.depth}'`);
+    if (values.depth !== 'network' && values.depth !== 'stereo' && values.depth !== 'gt')
+      throw new UsageError(`--depth must be network, stereo or gt, got '${values.depth}'`);
     if (values.poses !== 'track' && values.poses !== 'gt')
       throw new UsageError(`--poses must be track or gt, got '${values.poses}'`);
     const maxFrames = values['max-frames'] === undefined ? undefined : Number(values['max-frames']);
@@ -160,10 +164,23 @@ export const command: CliCommand = {
 
     const stages: { depth?: DepthStage; poses?: PoseStage; fusion?: FusionStage } = {};
     try {
-      stages.depth =
-        values.depth === 'gt'
-          ? new GroundTruthDepthStage(needDataset(input, '--depth gt'))
-          : await createNetworkDepthStage({ modelDir: values['model-dir'], intrinsics: input.intrinsics });
+      if (values.depth === 'gt') {
+        stages.depth = new GroundTruthDepthStage(needDataset(input, '--depth gt'));
+      } else if (values.depth === 'stereo') {
+        const ds = input.dataset;
+        if (!ds || !ds.stereoFile || ds.rightFiles.length === 0) {
+          throw new UsageError(
+            `--depth stereo needs a stereo dataset folder (rgb/ = left, right/ and stereo.json; docs/stereo.md), not ${inputPath}`,
+          );
+        }
+        const calibration = await loadStereoProfile(ds.stereoFile, input.intrinsics);
+        stages.depth = await createStereoDepthStage({ calibration, intrinsics: input.intrinsics });
+      } else {
+        stages.depth = await createNetworkDepthStage({
+          modelDir: values['model-dir'],
+          intrinsics: input.intrinsics,
+        });
+      }
       stages.poses =
         values.poses === 'gt'
           ? new GroundTruthPoseStage(needDataset(input, '--poses gt'))

@@ -28,6 +28,7 @@ options:
   --mesh-spacing MM  ground-truth mesh grid spacing (default 0.8)
   --force            replace an existing dataset in DIR
   --video            store the frames as rgb.mp4 (H.264, like a recording) instead of rgb/*.png
+  --stereo-baseline MM  also render the right view of a rectified stereo scope (right/, stereo.json)
   --quiet            no progress output`;
 
 function num(name: string, value: string | undefined, integer = false): number | undefined {
@@ -65,6 +66,7 @@ export const command: CliCommand = {
         'mesh-spacing': { type: 'string' },
         force: { type: 'boolean' },
         video: { type: 'boolean' },
+        'stereo-baseline': { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -109,6 +111,9 @@ export const command: CliCommand = {
       summary = await writePhantomDataset(values.out, options, {
         overwrite: values.force ?? false,
         video: values.video ?? false,
+        ...(values['stereo-baseline'] !== undefined
+          ? { stereoBaselineMm: num('stereo-baseline', values['stereo-baseline']) }
+          : {}),
         onProgress: quiet ? undefined : progress,
       });
     } catch (err) {

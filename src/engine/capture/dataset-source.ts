@@ -4,7 +4,7 @@
  * time line a video made from the folder has.
  */
 import type { VideoFrame } from '../../shared/frames.js';
-import { type DatasetInfo, openDataset, readDatasetRgb } from '../dataset/dataset.js';
+import { type DatasetInfo, openDataset, readDatasetRgb, readDatasetRight } from '../dataset/dataset.js';
 import {
   type FrameRange,
   type FrameSource,
@@ -74,12 +74,15 @@ export class DatasetFrameSource implements FrameSource {
     const end = range.maxFrames !== undefined ? Math.min(total, first + range.maxFrames) : total;
     for (let i = first; i < end; i++) {
       let image;
+      let right;
       try {
         image = await readDatasetRgb(this.dataset, i);
+        // A stereo dataset's two views were captured together: they travel as one frame.
+        if (this.dataset.rightFiles.length > 0) right = await readDatasetRight(this.dataset, i);
       } catch (err) {
         throw new FrameSourceError((err as Error).message, i - first);
       }
-      yield { index: i, timestamp: i / fps, image };
+      yield right ? { index: i, timestamp: i / fps, image, right } : { index: i, timestamp: i / fps, image };
     }
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The dataset folder contract (docs/formats.md):
  *   intrinsics.json, rgb/NNNNNN.png (or rgb.mp4), depth/NNNNNN.png (optional), groundtruth.txt (optional),
- *   mesh.ply (optional).
+ *   mesh.ply (optional); for a stereo dataset also right/NNNNNN.png and stereo.json (docs/stereo.md).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
@@ -27,6 +27,10 @@ export interface DatasetInfo {
   depthFiles: string[];
   groundTruth: StampedPose[] | null;
   meshFile: string | null;
+  /** Right-view frame names (sorted) under right/ of a stereo dataset, else empty; rgb/ is the left view. */
+  rightFiles: string[];
+  /** Path of stereo.json (the stereo camera profile) when present. */
+  stereoFile: string | null;
 }
 
 export const frameFileName = (index: number): string => `${String(index).padStart(6, '0')}.png`;
@@ -65,6 +69,13 @@ export async function openDataset(root: string): Promise<DatasetInfo> {
   if (video && groundTruth && depthFiles.length > 0 && groundTruth.length !== depthFiles.length) {
     throw new Error(`${gtFile}: ${groundTruth.length} poses for ${depthFiles.length} depth frames`);
   }
+  const rightFiles = await listPngs(path.join(root, 'right'));
+  if (rightFiles.length > 0 && rightFiles.length !== rgbFiles.length) {
+    throw new Error(
+      `${path.join(root, 'right')}: ${rightFiles.length} right-view frames for ${rgbFiles.length} left (rgb/) frames`,
+    );
+  }
+  const stereoPath = path.join(root, 'stereo.json');
   const meshPath = path.join(root, 'mesh.ply');
   return {
     root,
@@ -75,6 +86,8 @@ export async function openDataset(root: string): Promise<DatasetInfo> {
     depthFiles,
     groundTruth,
     meshFile: existsSync(meshPath) ? meshPath : null,
+    rightFiles,
+    stereoFile: existsSync(stereoPath) ? stereoPath : null,
   };
 }
 
@@ -113,6 +126,17 @@ export async function readDatasetRgb(ds: DatasetInfo, index: number): Promise<Rg
   if (name === undefined)
     throw new RangeError(`${ds.root}: no RGB frame ${index} (has ${ds.rgbFiles.length})`);
   const file = path.join(ds.root, 'rgb', name);
+  const img = await readRgbPng(file);
+  checkSize(file, img, ds.intrinsics);
+  return img;
+}
+
+/** The right view of frame `index` of a stereo dataset (right/NNNNNN.png). */
+export async function readDatasetRight(ds: DatasetInfo, index: number): Promise<RgbImage> {
+  const name = ds.rightFiles[index];
+  if (name === undefined)
+    throw new RangeError(`${ds.root}: no right-view frame ${index} (has ${ds.rightFiles.length})`);
+  const file = path.join(ds.root, 'right', name);
   const img = await readRgbPng(file);
   checkSize(file, img, ds.intrinsics);
   return img;

@@ -6,6 +6,7 @@ import type { DepthImage, RgbImage } from '../../shared/frames.js';
 import type { Mat4 } from '../../shared/math/mat4.js';
 import type { TriangleMesh } from '../../shared/mesh.js';
 import type { Seconds } from '../../shared/units.js';
+import type { DepthScaleSource } from './stages.js';
 
 export type TrackingState = 'initialising' | 'tracking' | 'lost' | 'relocalised';
 
@@ -25,6 +26,8 @@ export interface FrameEvent {
   pose: Mat4 | null;
   trackingState: TrackingState;
   isKeyframe: boolean;
+  /** Scale source of `depth` (e.g. 'stereo': metric), when the depth stage states it. */
+  scaleSource?: DepthScaleSource;
 }
 
 export interface MeshEvent {

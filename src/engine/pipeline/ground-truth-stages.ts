@@ -9,6 +9,7 @@ import type { DepthEstimate, DepthStage, PoseStage, TrackInput, TrackOutput } fr
 
 export class GroundTruthDepthStage implements DepthStage {
   readonly name = 'depth:gt';
+  readonly scaleSource = 'ground truth' as const;
   readonly executionProvider = null;
 
   constructor(private readonly dataset: DatasetInfo) {

@@ -24,6 +24,7 @@ export function buildReport(
     version: 1,
     input: run.input,
     modes: run.modes,
+    scaleSource: r.scaleSource,
     frames: {
       in: r.framesIn,
       processed: r.framesProcessed,

@@ -1,6 +1,6 @@
 /**
  * The product path's stages: adapters from the pipeline's stage interfaces to the worker-thread
- * clients (ONNX depth, native photometric tracking, native TSDF fusion).
+ * clients (ONNX depth or native stereo matching, native photometric tracking, native TSDF fusion).
  */
 import type { PinholeIntrinsics } from '../../shared/camera.js';
 import type { DepthImage, VideoFrame } from '../../shared/frames.js';
@@ -8,7 +8,13 @@ import { type Mat4, multiply4 } from '../../shared/math/mat4.js';
 import type { TriangleMesh } from '../../shared/mesh.js';
 import { DepthClient } from '../../workers/depth/client.js';
 import { DEFAULT_FUSION_OPTIONS, type FusionOptions, FusionClient } from '../../workers/fusion/client.js';
+import { StereoClient } from '../../workers/stereo/client.js';
 import { TrackerClient, type TrackerOptions } from '../../workers/tracking/client.js';
+import {
+  type StereoCalibration,
+  checkStereoMatchesCamera,
+  readStereoCalibration,
+} from '../dataset/stereo-calibration.js';
 import type {
   DepthEstimate,
   DepthStage,
@@ -24,6 +30,7 @@ export const DEFAULT_FUSION_SETTINGS = { voxelSize: DEFAULT_FUSION_OPTIONS.voxel
 
 class NetworkDepthStage implements DepthStage {
   readonly name = 'depth:network';
+  readonly scaleSource = 'network (unverified)' as const;
   constructor(
     private readonly client: DepthClient,
     private readonly intrinsics: PinholeIntrinsics,
@@ -51,6 +58,62 @@ export async function createNetworkDepthStage(opts: {
 }): Promise<DepthStage> {
   const client = await DepthClient.start(opts.modelDir ? { modelDir: opts.modelDir } : {});
   return new NetworkDepthStage(client, opts.intrinsics);
+}
+
+/**
+ * Metric depth from the rectified pair of each frame (frame.image = left, frame.right = right view). It
+ * predicts no motion, so tracking starts from its constant-velocity prior, as with ground-truth depth.
+ */
+class StereoDepthStage implements DepthStage {
+  readonly name = 'depth:stereo';
+  readonly scaleSource = 'stereo' as const;
+  readonly executionProvider = null;
+  constructor(
+    private readonly client: StereoClient,
+    private readonly intrinsics: PinholeIntrinsics,
+  ) {}
+  async estimate(frame: VideoFrame): Promise<DepthEstimate> {
+    if (!frame.right) {
+      throw new Error(
+        `frame ${frame.index}: no right view; --depth stereo needs a stereo source (a dataset with right/ and stereo.json)`,
+      );
+    }
+    const l = frame.image;
+    const r = frame.right;
+    if (l.width !== r.width || l.height !== r.height) {
+      throw new Error(
+        `frame ${frame.index}: the stereo pair differs in size (left ${l.width}x${l.height}, right ${r.width}x${r.height})`,
+      );
+    }
+    if (l.width !== this.intrinsics.width || l.height !== this.intrinsics.height) {
+      throw new Error(
+        `frame ${frame.index}: the pair is ${l.width}x${l.height} but the stereo profile is for ${this.intrinsics.width}x${this.intrinsics.height}`,
+      );
+    }
+    const s = await this.client.estimate({ left: l, right: r });
+    return { depth: s.depth, relativePose: null };
+  }
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}
+
+/** Reads and checks a stereo profile against the reference camera of the source. */
+export async function loadStereoProfile(
+  file: string,
+  intrinsics: PinholeIntrinsics,
+): Promise<StereoCalibration> {
+  const calibration = await readStereoCalibration(file);
+  checkStereoMatchesCamera(calibration, intrinsics, file);
+  return calibration;
+}
+
+export async function createStereoDepthStage(opts: {
+  calibration: StereoCalibration;
+  intrinsics: PinholeIntrinsics;
+}): Promise<DepthStage> {
+  checkStereoMatchesCamera(opts.calibration, opts.intrinsics, 'stereo profile', 'the source');
+  return new StereoDepthStage(StereoClient.start({ calibration: opts.calibration }), opts.intrinsics);
 }
 
 class TrackingStage implements PoseStage {

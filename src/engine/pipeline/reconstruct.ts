@@ -25,7 +25,14 @@ import type { StampedPose } from '../dataset/trajectory.js';
 import { BoundedQueue } from './bounded-queue.js';
 import type { PipelineEvent, StageStats } from './events.js';
 import { StageTimer, type TimingSummary } from './stage-timer.js';
-import type { DepthEstimate, DepthStage, FusionStage, PoseStage, TrackOutput } from './stages.js';
+import type {
+  DepthEstimate,
+  DepthScaleSource,
+  DepthStage,
+  FusionStage,
+  PoseStage,
+  TrackOutput,
+} from './stages.js';
 
 export interface ReconstructOptions {
   source: AsyncIterable<VideoFrame>;
@@ -60,6 +67,8 @@ export interface ReconstructReport {
   /** 'keyframes': depth network on keyframes only; 'every-frame': depth for every frame. */
   schedule: DepthSchedule;
   executionProvider: string | null;
+  /** Scale source of the run's depth (every frame's), null when the depth stage does not state it. */
+  scaleSource: DepthScaleSource | null;
   wallSeconds: number;
   /** Per-frame tracking measures, averaged over frames that reported them. */
   trackingMeans: Record<string, number>;
@@ -211,6 +220,7 @@ export async function runReconstruction(opts: ReconstructOptions): Promise<Recon
       pose: track.pose,
       trackingState: track.state,
       isKeyframe: track.isKeyframe,
+      ...(opts.depth.scaleSource ? { scaleSource: opts.depth.scaleSource } : {}),
     });
     if (track.isKeyframe && track.pose && opts.fusion && depth) {
       keyframes++;
@@ -315,6 +325,7 @@ export async function runReconstruction(opts: ReconstructOptions): Promise<Recon
     >,
     schedule,
     executionProvider: opts.depth.executionProvider,
+    scaleSource: opts.depth.scaleSource ?? null,
     wallSeconds: Math.round(performance.now() - started) / 1000,
     trackingMeans,
     sourceError,

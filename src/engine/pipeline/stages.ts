@@ -17,8 +17,16 @@ export interface DepthEstimate {
   relativePose: Mat4 | null;
 }
 
+/**
+ * Where the depth's millimetres come from: triangulated from a calibrated stereo pair (metric), the
+ * network's own scale (not verified), or a dataset's ground truth.
+ */
+export type DepthScaleSource = 'stereo' | 'network (unverified)' | 'ground truth';
+
 export interface DepthStage {
   readonly name: string;
+  /** The scale source of the depth this stage gives (absent: unknown). */
+  readonly scaleSource?: DepthScaleSource;
   /** The inference execution provider in use (e.g. 'cpu', 'cuda'), null for non-network stages. */
   readonly executionProvider: string | null;
   /** Depth and motion prior of one frame; frames come in order. */

@@ -1,6 +1,7 @@
 /**
- * Chooses the depth, tracking and fusion stages of a run: the product path (ONNX depth network,
- * photometric tracking, native TSDF fusion; src/engine/pipeline/product-stages.ts) unless the request
+ * Chooses the depth, tracking and fusion stages of a run: the product path (ONNX depth network or, for a
+ * stereo source, native stereo matching; photometric tracking, native TSDF fusion;
+ * src/engine/pipeline/product-stages.ts) unless the request
  * asks for a dataset's ground truth, the evaluation mode of `navws reconstruct --depth gt --poses gt`.
  * Stage names reach the status bar, so a ground-truth replay is never mistaken for an estimate.
  */
@@ -9,7 +10,9 @@ import {
   DEFAULT_FUSION_SETTINGS,
   createFusionStage,
   createNetworkDepthStage,
+  createStereoDepthStage,
   createTrackingStage,
+  loadStereoProfile,
 } from '../pipeline/product-stages.js';
 import type { DepthStage, FusionStage, PoseStage } from '../pipeline/stages.js';
 import { NavApiError } from '../../shared/api/nav-api.js';
@@ -24,7 +27,7 @@ export interface RunStages {
 }
 
 export interface StageChoice {
-  depth: 'network' | 'gt';
+  depth: 'network' | 'stereo' | 'gt';
   poses: 'track' | 'gt';
 }
 
@@ -36,6 +39,21 @@ function needDataset(source: OpenedSource, what: string): NonNullable<OpenedSour
   return source.dataset;
 }
 
+async function stereoProfileOf(source: OpenedSource) {
+  const ds = needDataset(source, 'stereo depth');
+  if (!ds.stereoFile || ds.rightFiles.length === 0) {
+    throw new NavApiError(
+      'bad-request',
+      `${source.description}: stereo depth needs a stereo dataset (right/NNNNNN.png and stereo.json, docs/stereo.md)`,
+    );
+  }
+  try {
+    return await loadStereoProfile(ds.stereoFile, source.intrinsics);
+  } catch (err) {
+    throw new NavApiError('bad-request', (err as Error).message);
+  }
+}
+
 async function closeAll(stages: { close(): Promise<void> }[]): Promise<void> {
   await Promise.allSettled(stages.map((s) => s.close()));
 }
@@ -45,10 +63,16 @@ export const defaultStageFactory: StageFactory = async (source, choice) => {
   try {
     let depth: DepthStage;
     try {
-      depth =
-        choice.depth === 'gt'
-          ? new GroundTruthDepthStage(needDataset(source, 'ground-truth depth'))
-          : await createNetworkDepthStage({ intrinsics: source.intrinsics });
+      if (choice.depth === 'gt') {
+        depth = new GroundTruthDepthStage(needDataset(source, 'ground-truth depth'));
+      } else if (choice.depth === 'stereo') {
+        depth = await createStereoDepthStage({
+          calibration: await stereoProfileOf(source),
+          intrinsics: source.intrinsics,
+        });
+      } else {
+        depth = await createNetworkDepthStage({ intrinsics: source.intrinsics });
+      }
     } catch (err) {
       if (err instanceof NavApiError) throw err;
       throw new NavApiError('unavailable', `depth stage: ${(err as Error).message}`);

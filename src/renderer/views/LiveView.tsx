@@ -27,7 +27,7 @@ export function LiveView({ api, active, currentCase, run, onError }: Props) {
   const [opacity, setOpacity] = useState(0.55);
   const [follow, setFollow] = useState(false);
   const [pointCloud, setPointCloud] = useState(false);
-  const [mode, setMode] = useState<'product' | 'gt'>('product');
+  const [mode, setMode] = useState<'product' | 'stereo' | 'gt'>('product');
   // OpenIGTLink streaming to 3D Slicer (docs/openigtlink.md): off unless switched on for a run.
   const [igtl, setIgtl] = useState(false);
   const [igtlHost, setIgtlHost] = useState('127.0.0.1');
@@ -84,7 +84,9 @@ export function LiveView({ api, active, currentCase, run, onError }: Props) {
       .call('run.start', {
         caseId: currentCase.id,
         source: JSON.parse(source) as SourceSpec,
-        ...(mode === 'gt' ? { depth: 'gt', poses: 'gt' } : { depth: 'network', poses: 'track' }),
+        ...(mode === 'gt'
+          ? { depth: 'gt', poses: 'gt' }
+          : { depth: mode === 'stereo' ? 'stereo' : 'network', poses: 'track' }),
         igtl: igtl ? { host: igtlHost.trim(), port: igtlPort } : null,
       })
       .catch((e: Error) => onError(e.message));
@@ -124,11 +126,12 @@ export function LiveView({ api, active, currentCase, run, onError }: Props) {
           Stages
           <select
             value={mode}
-            onChange={(e) => setMode(e.target.value as 'product' | 'gt')}
+            onChange={(e) => setMode(e.target.value as 'product' | 'stereo' | 'gt')}
             data-testid="mode-select"
             disabled={running}
           >
             <option value="product">Network + tracking</option>
+            <option value="stereo">Stereo + tracking (metric)</option>
             <option value="gt">Ground truth (eval)</option>
           </select>
         </label>

@@ -213,10 +213,11 @@ export const requestTable = {
       /** Replay speed for file and sample sources; 1 = the source's own frame rate. */
       speed: z.number().min(0.1).max(8).default(1),
       /**
-       * The product path is network depth + photometric tracking. 'gt' replays a dataset's ground truth
-       * instead (evaluation of the other stages, as `navws reconstruct --depth gt --poses gt`).
+       * The product path is network depth + photometric tracking; 'stereo' takes metric depth from a stereo
+       * source's rectified pair instead. 'gt' replays a dataset's ground truth (evaluation of the other
+       * stages, as `navws reconstruct --depth gt --poses gt`).
        */
-      depth: z.enum(['network', 'gt']).default('network'),
+      depth: z.enum(['network', 'stereo', 'gt']).default('network'),
       poses: z.enum(['track', 'gt']).default('track'),
       /** Stream the run over OpenIGTLink; null (default): off. */
       igtl: igtlSettingsSchema.nullable().default(null),
