@@ -173,7 +173,10 @@ class MatcherWrap : public Napi::ObjectWrap<MatcherWrap> {
 
 void InitStereo(Napi::Env env, Napi::Object exports) {
   exports.Set("Matcher", MatcherWrap::Define(env));
-  exports.Set("threads", static_cast<double>(ThreadPool::shared().size()));
+  // A function, not a value: reading the size creates the pool, which must wait for the thread budget.
+  exports.Set("threads", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    return Napi::Number::New(info.Env(), ThreadPool::shared().size());
+  }));
   exports.Set("censusBits", kCensusBits);
 }
 

@@ -71,14 +71,14 @@ interface NativeMatcher {
 interface StereoAddon {
   stereo: {
     Matcher: new (opts: SgmOptions & { width: number; height: number }) => NativeMatcher;
-    threads: number;
+    threads(): number;
     censusBits: number;
   };
 }
 
-/** Threads of the native pool the matcher runs on (NAVWS_NATIVE_THREADS overrides). */
+/** Threads of the native pool the matcher runs on (the thread budget's; NAVWS_NATIVE_THREADS overrides). */
 export function stereoThreads(): number {
-  return loadNativeAddon<StereoAddon>().stereo.threads;
+  return loadNativeAddon<StereoAddon>().stereo.threads();
 }
 
 /** A rectified pair's geometry: depth = fx * baselineMm / (disparity - disparityOffset). */
