@@ -413,7 +413,7 @@ async function main(): Promise<void> {
       const efficiency = kernelSum / perFrame;
       const fileAcc = await accuracyOf(ds, file.result, work, `${name}-file`);
       console.log(
-        `unpaced (file source): ${file.result.report.framesProcessed}/${frames.length} frames, ${f(fileFps)} fps (${f(perFrame)} ms/frame), ${file.result.report.keyframes} keyframes`,
+        `unpaced (file source): ${file.result.report.framesProcessed}/${frames.length} frames, ${f(fileFps)} fps (${f(perFrame)} ms/frame), ${file.result.report.keyframes} keyframes; schedule ${file.result.report.schedule}, onnxruntime provider ${file.result.report.executionProvider}`,
       );
       console.log(`  CPU: ${cpuLine(file.cpu, file.wall)}`);
       console.log(`  pipeline efficiency (isolated sum / product-path time per frame): ${f(efficiency, 2)}`);
