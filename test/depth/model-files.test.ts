@@ -122,3 +122,25 @@ test('errors cross the worker boundary intact', async () => {
     new RegExp(`${depthName}: model file is missing`),
   );
 });
+
+test('the packaged layout: the depth stage reads its models from NAVWS_MODELS_DIR (resources/models)', async () => {
+  const shipped = folder(path.join('resources', 'models'), 'real');
+  const empty = path.join(tmp, 'resources-empty');
+  mkdirSync(empty, { recursive: true });
+  assert.equal(defaultModelDir({ NAVWS_MODELS_DIR: shipped }), shipped);
+  assert.notEqual(defaultModelDir({}), shipped, 'without it: the repository models/');
+  const saved = process.env.NAVWS_MODELS_DIR;
+  try {
+    // What the Electron engine process does with the --models folder main gives it.
+    process.env.NAVWS_MODELS_DIR = shipped;
+    const client = await DepthClient.start({ provider: 'cpu' });
+    await client.close();
+    process.env.NAVWS_MODELS_DIR = empty;
+    await assert.rejects(DepthClient.start({ provider: 'cpu' }), (err: Error) =>
+      err.message.includes(path.join(empty, 'manifest.json')),
+    );
+  } finally {
+    if (saved === undefined) delete process.env.NAVWS_MODELS_DIR;
+    else process.env.NAVWS_MODELS_DIR = saved;
+  }
+});

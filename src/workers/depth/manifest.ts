@@ -49,7 +49,13 @@ export const REQUIRED_IO = {
 } as const;
 
 /** The repository's models/ folder (src/workers/depth and dist/workers/depth are both 3 levels down). */
-export function defaultModelDir(): string {
+/**
+ * Where the models are: NAVWS_MODELS_DIR when set (the packaged app's engine process sets it to
+ * resources/models, which electron-builder ships outside the asar archive; a site may point it
+ * elsewhere), else the repository's models/ (development, CLI, tests).
+ */
+export function defaultModelDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.NAVWS_MODELS_DIR) return path.resolve(env.NAVWS_MODELS_DIR);
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models');
 }
 
