@@ -171,26 +171,23 @@ export class IgtlPublisher {
       this.lastImageAt = now;
       const g = this.geometry.video;
       if (this.settings.sendImage && f.rgb) {
-        const rgb: RgbImage = { width: f.rgb.width, height: f.rgb.height, data: f.rgb.data.slice() };
+        // Packed now, so the pixels are copied once (the pipeline hands its buffer on to a worker).
+        const content = rgbImageContent(f.rgb, g);
         this.server.publish({
           type: 'IMAGE',
           deviceName: IGTL_DEVICES.video,
           timestampS: stamp,
-          content: () => rgbImageContent(rgb, g),
+          content: () => content,
           capturedAtMs: f.capturedAtMs,
         });
       }
       if (this.settings.sendDepth && f.depth) {
-        const depth: DepthImage = {
-          width: f.depth.width,
-          height: f.depth.height,
-          data: f.depth.data.slice(),
-        };
+        const content = depthImageContent(f.depth, g);
         this.server.publish({
           type: 'IMAGE',
           deviceName: IGTL_DEVICES.depth,
           timestampS: stamp,
-          content: () => depthImageContent(depth, g),
+          content: () => content,
           capturedAtMs: f.capturedAtMs,
         });
       }
