@@ -114,6 +114,7 @@ export class IgtlPublisher {
   private lastSurfaceAt = -Infinity;
   private worker: WorkerClient<SurfaceHandlers> | null = null;
   private closed = false;
+  private readonly warned = new Set<string>();
   private readonly geometry: { video: ImageGeometry };
   private readonly unsubscribe: () => void;
   private readonly log: NonNullable<IgtlPublisherOptions['log']>;
@@ -136,7 +137,23 @@ export class IgtlPublisher {
     return this.epochS + timestamp;
   }
 
+  /** Never throws: a frame the stream cannot send is logged (once per reason), the pipeline goes on. */
   frame(f: IgtlFrameInput): void {
+    try {
+      this.publishFrame(f);
+    } catch (err) {
+      this.warnOnce(`OpenIGTLink frame ${f.index} not sent: ${(err as Error).message}`);
+    }
+  }
+
+  private warnOnce(message: string): void {
+    const key = message.replace(/\d+/g, '#');
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.log('warn', message);
+  }
+
+  private publishFrame(f: IgtlFrameInput): void {
     if (this.closed) return;
     const stamp = this.stampOf(f.timestamp);
     this.lastTimestampS = stamp;
