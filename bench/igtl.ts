@@ -13,6 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { DatasetFrameSource } from '../src/engine/capture/dataset-source.js';
 import { DEFAULT_IGTL_SETTINGS, IgtlPublisher } from '../src/engine/igtl/publisher.js';
@@ -98,6 +99,10 @@ interface PipelineResult {
   dropped: number;
   /** CPU seconds per second of the reference peers, together (they share this machine's cores). */
   peerCpu: number;
+  /** Engine-thread time the stream took per processed frame (publish calls + encoding + writes), ms. */
+  streamMsPerFrame: number;
+  /** Event-loop delay p99 over the run, ms (a blocked engine thread would delay every stage's hand-off). */
+  loopDelayP99: number;
 }
 
 async function pipelineRun(clients: number | null, live: boolean): Promise<PipelineResult> {
@@ -126,6 +131,9 @@ async function pipelineRun(clients: number | null, live: boolean): Promise<Pipel
     if (at !== undefined) streamLatency.push(m.sentAtMs - at);
   });
   const peerCpu0 = peers.reduce((s, p) => s + procCpuSeconds(p.process.pid), 0);
+  let publishMs = 0;
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
   try {
     const t0 = performance.now();
     const result = await runReconstruction({
@@ -138,17 +146,21 @@ async function pipelineRun(clients: number | null, live: boolean): Promise<Pipel
       meshUpdateIntervalMs: LIVE_MESH_UPDATE_INTERVAL_MS,
       onEvent: (e) => {
         if (!session) return;
+        const t = performance.now();
         if (e.type === 'frame') {
           const capturedAtMs = entered.get(e.index);
-          if (capturedAtMs !== undefined) reported.set(capturedAtMs, performance.now());
+          if (capturedAtMs !== undefined) reported.set(capturedAtMs, t);
           session.publisher.frame({ ...e, capturedAtMs });
         } else if (e.type === 'mesh')
           session.publisher.surface({ reset: false, changed: e.changedBlocks, removed: e.removedBlocks });
+        publishMs += performance.now() - t;
       },
     });
     const wall = (performance.now() - t0) / 1000;
     const frames = result.report.framesProcessed;
     const peerCpu = (peers.reduce((s, p) => s + procCpuSeconds(p.process.pid), 0) - peerCpu0) / wall;
+    loop.disable();
+    const loopDelayP99 = loop.percentile(99) / 1e6;
     await session?.close();
     const stats = session?.server.stats();
     await Promise.all(peers.map((p) => p.done));
@@ -161,6 +173,8 @@ async function pipelineRun(clients: number | null, live: boolean): Promise<Pipel
       streamLatency,
       dropped: stats?.dropped ?? 0,
       peerCpu,
+      streamMsPerFrame: (publishMs + (stats?.busyMs ?? 0)) / Math.max(1, frames),
+      loopDelayP99,
     };
   } finally {
     await Promise.all([depth.close(), poses.close(), fusion.close()]);
@@ -228,16 +242,18 @@ for (const mode of modes) {
   const baseFps = median(results.get(null)!.map((r) => r.fps));
   console.log(`\n${mode.title}`);
   console.log(
-    "| Configuration | processed fps (median of rounds) | vs off | messages/s sent | capture -> TRANSFORM sent p50 / p95 | frame event -> TRANSFORM sent p50 / p95 | dropped (stream) | peers' CPU (cores) |",
+    "| Configuration | processed fps (median of rounds) | vs off | stream ms/frame on the engine thread | event-loop delay p99 | messages/s sent | capture -> TRANSFORM sent p50 / p95 | frame event -> TRANSFORM sent p50 / p95 | dropped (stream) | peers' CPU (cores) |",
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const c of configs) {
     const rs = results.get(c)!;
     const fps = median(rs.map((r) => r.fps));
     const mps = rs.reduce((s, r) => s + r.messagesPerS, 0) / rs.length;
     const cpu = rs.reduce((s, r) => s + r.peerCpu, 0) / rs.length;
+    const streamMs = median(rs.map((r) => r.streamMsPerFrame));
+    const loopP99 = median(rs.map((r) => r.loopDelayP99));
     console.log(
-      `| ${label(c)} | ${fps.toFixed(1)} | ${(fps / baseFps).toFixed(3)} | ${c ? mps.toFixed(0) : '-'} | ${ms(rs.flatMap((r) => r.latency))} | ${ms(rs.flatMap((r) => r.streamLatency))} | ${rs.reduce((s, r) => s + r.dropped, 0)} | ${c ? cpu.toFixed(2) : '-'} |`,
+      `| ${label(c)} | ${fps.toFixed(1)} | ${(fps / baseFps).toFixed(3)} | ${c === null ? '-' : streamMs.toFixed(3)} | ${loopP99.toFixed(1)} ms | ${c ? mps.toFixed(0) : '-'} | ${ms(rs.flatMap((r) => r.latency))} | ${ms(rs.flatMap((r) => r.streamLatency))} | ${rs.reduce((s, r) => s + r.dropped, 0)} | ${c ? cpu.toFixed(2) : '-'} |`,
     );
   }
 }

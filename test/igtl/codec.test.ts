@@ -29,6 +29,32 @@ test('CRC-64 is ECMA-182 as OpenIGTLink computes it (MSB first, init 0, no final
   assert.equal(crc64(data.subarray(7), crc64(data.subarray(0, 7))), crc64(data), 'continues across chunks');
 });
 
+test('the sliced CRC equals a bit-by-bit CRC-64/ECMA-182 on any length and across chunks', () => {
+  const bitwise = (data: Uint8Array): bigint => {
+    let c = 0n;
+    for (const byte of data) {
+      c ^= BigInt(byte) << 56n;
+      for (let k = 0; k < 8; k++)
+        c = c & (1n << 63n) ? ((c << 1n) ^ 0x42f0e1eba9ea3693n) & ((1n << 64n) - 1n) : c << 1n;
+    }
+    return c;
+  };
+  let seed = 7;
+  for (const n of [1, 7, 8, 9, 15, 16, 17, 63, 100, 1001]) {
+    const data = Uint8Array.from(
+      { length: n },
+      () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 0xff,
+    );
+    assert.equal(crc64(data), bitwise(data), `length ${n}`);
+    const cut = Math.floor(n / 3);
+    assert.equal(
+      crc64(data.subarray(cut), crc64(data.subarray(0, cut))),
+      bitwise(data),
+      `length ${n}, chunks`,
+    );
+  }
+});
+
 test('timestamps: seconds in the upper 32 bits, 2^-32 s fractions in the lower', () => {
   assert.equal(encodeTimestamp(1.5), (1n << 32n) | 0x80000000n);
   const t = 1_765_000_000.123456;

@@ -124,3 +124,31 @@ test('listening on a port in use fails with the address and the reason', async (
   await assert.rejects(IgtlServer.listen({ port: 70000 }), /port must be 0\.\.65535/);
   await server.close();
 });
+
+test('a frame the stream cannot send never throws into the pipeline: it is logged once', async () => {
+  const { IgtlPublisher, DEFAULT_IGTL_SETTINGS } = await import('../../src/engine/igtl/publisher.js');
+  const server = await IgtlServer.listen({ port: 0 });
+  const logs: string[] = [];
+  const publisher = new IgtlPublisher(server, DEFAULT_IGTL_SETTINGS, { log: (_l, m) => logs.push(m) });
+  const socket = net.connect(server.address.port, '127.0.0.1');
+  const received = collect(socket);
+  await once(socket, 'connect');
+  await server.waitForClients(1);
+  const bad = { width: 4, height: 4, data: new Uint8Array(5) };
+  for (let i = 0; i < 3; i++)
+    publisher.frame({
+      index: i,
+      timestamp: i,
+      rgb: bad,
+      depth: null,
+      pose: se3Exp([i, 0, 0, 0, 0, 0]),
+      trackingState: 'tracking',
+    });
+  await settle();
+  assert.equal(logs.length, 1, logs.join('\n'));
+  assert.match(logs[0]!, /OpenIGTLink frame 0 not sent: IMAGE: RGB buffer has 5 bytes/);
+  assert.equal(received().filter((m) => m.type === 'TRANSFORM').length, 3, 'the poses still go out');
+  socket.destroy();
+  await publisher.close();
+  await server.close();
+});

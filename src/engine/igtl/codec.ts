@@ -100,57 +100,69 @@ export function readHeader(bytes: Uint8Array): IgtlHeader {
   };
 }
 
-/** Header plus body, ready for the socket; `version` 2 wraps the content in the extended header. */
+/**
+ * The message as parts for the socket, without copying the content: [header (+ extended header)],
+ * content, [metadata]. The CRC runs over the parts in order. `version` 2 wraps the content in the
+ * extended header and metadata.
+ */
+export function encodeMessageParts(
+  msg: IgtlMessage,
+  version: HeaderVersion = 1,
+  messageId = 0,
+  metadata: ReadonlyArray<readonly [string, string]> = [],
+): Buffer[] {
+  const content = Buffer.from(msg.content.buffer, msg.content.byteOffset, msg.content.length);
+  const head = Buffer.allocUnsafe(HEADER_SIZE + (version === 2 ? EXTENDED_HEADER_SIZE : 0));
+  const parts = [head, content];
+  let bodySize = content.length;
+  if (version === 2) {
+    const metaHeaderSize = metadata.length ? 2 + 8 * metadata.length : 0;
+    let metaSize = 0;
+    for (const [k, v] of metadata)
+      metaSize += Buffer.byteLength(k, 'latin1') + Buffer.byteLength(v, 'latin1');
+    head.writeUInt16BE(EXTENDED_HEADER_SIZE, HEADER_SIZE);
+    head.writeUInt16BE(metaHeaderSize, HEADER_SIZE + 2);
+    head.writeUInt32BE(metaSize, HEADER_SIZE + 4);
+    head.writeUInt32BE(messageId >>> 0, HEADER_SIZE + 8);
+    bodySize += EXTENDED_HEADER_SIZE + metaHeaderSize + metaSize;
+    if (metadata.length) {
+      const meta = Buffer.allocUnsafe(metaHeaderSize + metaSize);
+      meta.writeUInt16BE(metadata.length, 0);
+      let o = 2;
+      for (const [k, v] of metadata) {
+        meta.writeUInt16BE(Buffer.byteLength(k, 'latin1'), o);
+        meta.writeUInt16BE(US_ASCII, o + 2);
+        meta.writeUInt32BE(Buffer.byteLength(v, 'latin1'), o + 4);
+        o += 8;
+      }
+      for (const [k, v] of metadata) {
+        o += meta.write(k, o, 'latin1');
+        o += meta.write(v, o, 'latin1');
+      }
+      parts.push(meta);
+    }
+  }
+  let crc = crc64(head.subarray(HEADER_SIZE));
+  for (let i = 1; i < parts.length; i++) crc = crc64(parts[i]!, crc);
+  writeHeader(head, {
+    version,
+    type: msg.type,
+    deviceName: msg.deviceName,
+    timestampS: msg.timestampS,
+    bodySize: BigInt(bodySize),
+    crc,
+  });
+  return parts;
+}
+
+/** Header plus body in one buffer (tests, small messages); see encodeMessageParts. */
 export function encodeMessage(
   msg: IgtlMessage,
   version: HeaderVersion = 1,
   messageId = 0,
   metadata: ReadonlyArray<readonly [string, string]> = [],
 ): Buffer {
-  let bodySize = msg.content.length;
-  let metaHeaderSize = 0;
-  let metaSize = 0;
-  if (version === 2) {
-    metaHeaderSize = metadata.length ? 2 + 8 * metadata.length : 0;
-    for (const [k, v] of metadata)
-      metaSize += Buffer.byteLength(k, 'latin1') + Buffer.byteLength(v, 'latin1');
-    bodySize += EXTENDED_HEADER_SIZE + metaHeaderSize + metaSize;
-  }
-  const out = Buffer.allocUnsafe(HEADER_SIZE + bodySize);
-  let o = HEADER_SIZE;
-  if (version === 2) {
-    out.writeUInt16BE(EXTENDED_HEADER_SIZE, o);
-    out.writeUInt16BE(metaHeaderSize, o + 2);
-    out.writeUInt32BE(metaSize, o + 4);
-    out.writeUInt32BE(messageId >>> 0, o + 8);
-    o += EXTENDED_HEADER_SIZE;
-  }
-  out.set(msg.content, o);
-  o += msg.content.length;
-  if (version === 2 && metadata.length) {
-    out.writeUInt16BE(metadata.length, o);
-    o += 2;
-    for (const [k, v] of metadata) {
-      out.writeUInt16BE(Buffer.byteLength(k, 'latin1'), o);
-      out.writeUInt16BE(US_ASCII, o + 2);
-      out.writeUInt32BE(Buffer.byteLength(v, 'latin1'), o + 4);
-      o += 8;
-    }
-    for (const [k, v] of metadata) {
-      o += out.write(k, o, 'latin1');
-      o += out.write(v, o, 'latin1');
-    }
-  }
-  const body = out.subarray(HEADER_SIZE);
-  writeHeader(out, {
-    version,
-    type: msg.type,
-    deviceName: msg.deviceName,
-    timestampS: msg.timestampS,
-    bodySize: BigInt(bodySize),
-    crc: crc64(body),
-  });
-  return out;
+  return Buffer.concat(encodeMessageParts(msg, version, messageId, metadata));
 }
 
 export interface DecodedBody {

@@ -3,7 +3,7 @@
  * as the protocol requires, laid out as the reference implementation (libOpenIGTLink, igtl_*.c) packs
  * them.
  */
-import type { DepthImage, RgbImage } from '../../shared/frames.js';
+import { type DepthImage, type RgbImage, assertDepthImage, assertRgbImage } from '../../shared/frames.js';
 import type { Mat4 } from '../../shared/math/mat4.js';
 import { IgtlProtocolError } from './codec.js';
 
@@ -116,6 +116,7 @@ function imageHeader(
 
 /** IMAGE of an 8-bit RGB frame: 3 components, uint8, row-major with the top-left pixel first. */
 export function rgbImageContent(img: RgbImage, g: ImageGeometry): Buffer {
+  assertRgbImage(img, 'IMAGE');
   const out = Buffer.allocUnsafe(IMAGE_HEADER_SIZE + img.data.length);
   imageHeader(out, 3, SCALAR_UINT8, img.width, img.height, g);
   out.set(img.data, IMAGE_HEADER_SIZE);
@@ -124,6 +125,7 @@ export function rgbImageContent(img: RgbImage, g: ImageGeometry): Buffer {
 
 /** IMAGE of a depth map: 1 component, float32 mm (0 = unknown), big-endian. */
 export function depthImageContent(depth: DepthImage, g: ImageGeometry): Buffer {
+  assertDepthImage(depth, 'IMAGE (depth)');
   const n = depth.data.length;
   const out = Buffer.allocUnsafe(IMAGE_HEADER_SIZE + 4 * n);
   imageHeader(out, 1, SCALAR_FLOAT32, depth.width, depth.height, g);

@@ -114,6 +114,7 @@ export class IgtlPublisher {
   private lastSurfaceAt = -Infinity;
   private worker: WorkerClient<SurfaceHandlers> | null = null;
   private closed = false;
+  private readonly warned = new Set<string>();
   private readonly geometry: { video: ImageGeometry };
   private readonly unsubscribe: () => void;
   private readonly log: NonNullable<IgtlPublisherOptions['log']>;
@@ -136,7 +137,23 @@ export class IgtlPublisher {
     return this.epochS + timestamp;
   }
 
+  /** Never throws: a frame the stream cannot send is logged (once per reason), the pipeline goes on. */
   frame(f: IgtlFrameInput): void {
+    try {
+      this.publishFrame(f);
+    } catch (err) {
+      this.warnOnce(`OpenIGTLink frame ${f.index} not sent: ${(err as Error).message}`);
+    }
+  }
+
+  private warnOnce(message: string): void {
+    const key = message.replace(/\d+/g, '#');
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.log('warn', message);
+  }
+
+  private publishFrame(f: IgtlFrameInput): void {
     if (this.closed) return;
     const stamp = this.stampOf(f.timestamp);
     this.lastTimestampS = stamp;
@@ -171,26 +188,23 @@ export class IgtlPublisher {
       this.lastImageAt = now;
       const g = this.geometry.video;
       if (this.settings.sendImage && f.rgb) {
-        const rgb: RgbImage = { width: f.rgb.width, height: f.rgb.height, data: f.rgb.data.slice() };
+        // Packed now, so the pixels are copied once (the pipeline hands its buffer on to a worker).
+        const content = rgbImageContent(f.rgb, g);
         this.server.publish({
           type: 'IMAGE',
           deviceName: IGTL_DEVICES.video,
           timestampS: stamp,
-          content: () => rgbImageContent(rgb, g),
+          content: () => content,
           capturedAtMs: f.capturedAtMs,
         });
       }
       if (this.settings.sendDepth && f.depth) {
-        const depth: DepthImage = {
-          width: f.depth.width,
-          height: f.depth.height,
-          data: f.depth.data.slice(),
-        };
+        const content = depthImageContent(f.depth, g);
         this.server.publish({
           type: 'IMAGE',
           deviceName: IGTL_DEVICES.depth,
           timestampS: stamp,
-          content: () => depthImageContent(depth, g),
+          content: () => content,
           capturedAtMs: f.capturedAtMs,
         });
       }

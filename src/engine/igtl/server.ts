@@ -16,7 +16,7 @@
  * POLYDATA, STATUS (the latest of each device, or of the named one).
  */
 import net from 'node:net';
-import { type HeaderVersion, IgtlProtocolError, encodeMessage } from './codec.js';
+import { type HeaderVersion, IgtlProtocolError, encodeMessageParts } from './codec.js';
 import { capabilityContent } from './messages.js';
 import { MessageReader } from './reader.js';
 
@@ -68,14 +68,21 @@ export interface IgtlServerStats {
   dropped: number;
   /** Messages from clients discarded (wrong CRC, malformed) or connections closed for protocol errors. */
   badInput: number;
+  /** Event-loop time spent encoding and writing (ms): what the stream costs the engine's thread. */
+  busyMs: number;
 }
 
 const SERVER_TYPES = ['TRANSFORM', 'IMAGE', 'POLYDATA', 'STATUS', 'CAPABILITY'];
 
+interface Encoded {
+  parts: Buffer[];
+  length: number;
+}
+
 /** One published message with its encodings, made on first use. */
 class Outgoing {
   private contentBytes: Uint8Array | null = null;
-  private readonly encoded: [Buffer | null, Buffer | null] = [null, null];
+  private readonly encoded: [Encoded | null, Encoded | null] = [null, null];
 
   constructor(
     readonly msg: PublishedMessage,
@@ -86,11 +93,11 @@ class Outgoing {
     return `${this.msg.type}\0${this.msg.deviceName}`;
   }
 
-  bytes(version: HeaderVersion): Buffer {
+  bytes(version: HeaderVersion): Encoded {
     let b = this.encoded[version - 1];
     if (!b) {
       this.contentBytes ??= this.msg.content();
-      b = encodeMessage(
+      const parts = encodeMessageParts(
         {
           type: this.msg.type,
           deviceName: this.msg.deviceName,
@@ -101,6 +108,7 @@ class Outgoing {
         this.id,
         version === 2 ? [['Sender', 'NavWS']] : [],
       );
+      b = { parts, length: parts.reduce((n, p) => n + p.length, 0) };
       this.encoded[version - 1] = b;
     }
     return b;
@@ -109,7 +117,7 @@ class Outgoing {
 
 class ClientSession {
   headerVersion: HeaderVersion = 1;
-  private readonly queue: { out: Outgoing; bytes: Buffer }[] = [];
+  private readonly queue: { out: Outgoing; bytes: Encoded }[] = [];
   private queuedBytes = 0;
   private readonly reader: MessageReader;
   dropped = 0;
@@ -125,7 +133,11 @@ class ClientSession {
   ) {
     this.reader = new MessageReader(maxIncomingBodyBytes);
     socket.setNoDelay(true);
-    socket.on('drain', () => this.pump());
+    socket.on('drain', () => {
+      const t = performance.now();
+      this.pump();
+      server.noteBusy(performance.now() - t);
+    });
   }
 
   send(out: Outgoing): void {
@@ -175,9 +187,19 @@ class ClientSession {
     ) {
       const { out, bytes } = this.queue.shift()!;
       this.queuedBytes -= bytes.length;
-      this.socket.write(bytes, (err) => {
-        if (!err) this.server.noteSent(out, bytes.length);
-      });
+      this.socket.cork();
+      const last = bytes.parts.length - 1;
+      bytes.parts.forEach((part, i) =>
+        this.socket.write(
+          part,
+          i === last
+            ? (err) => {
+                if (!err) this.server.noteSent(out, bytes.length);
+              }
+            : undefined,
+        ),
+      );
+      this.socket.uncork();
     }
   }
 
@@ -202,6 +224,7 @@ export class IgtlServer {
     bytesSent: 0,
     dropped: 0,
     badInput: 0,
+    busyMs: 0,
   };
   private readonly log: NonNullable<IgtlServerOptions['log']>;
 
@@ -298,6 +321,11 @@ export class IgtlServer {
   }
 
   /** @internal */
+  noteBusy(ms: number): void {
+    this.counts.busyMs += ms;
+  }
+
+  /** @internal */
   noteDropped(): void {
     this.counts.dropped++;
   }
@@ -382,9 +410,11 @@ export class IgtlServer {
   }
 
   private flush(): void {
+    const t = performance.now();
     this.flushScheduled = false;
     const batch = this.pending;
     this.pending = [];
     for (const out of batch) for (const c of this.clients) c.send(out);
+    this.counts.busyMs += performance.now() - t;
   }
 }

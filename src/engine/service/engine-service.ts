@@ -320,13 +320,14 @@ export class EngineService implements NavApi {
         p.speed,
         {
           event: (e) => this.events.emit(e),
+          // The stream takes its copy first, before any host may hand the buffers on.
           frame: (f) => {
-            this.frames.emit(f);
             igtl?.publisher.frame({ ...f, index: f.frameId, timestamp: f.timeS });
+            this.frames.emit(f);
           },
           mesh: (u) => {
-            this.meshes.emit(u);
             igtl?.publisher.surface(u);
+            this.meshes.emit(u);
           },
         },
       );
