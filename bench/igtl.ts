@@ -103,6 +103,8 @@ interface PipelineResult {
   streamMsPerFrame: number;
   /** Event-loop delay p99 over the run, ms (a blocked engine thread would delay every stage's hand-off). */
   loopDelayP99: number;
+  /** CPU time of this whole process (all its threads: stages, stream, surface worker) per frame, ms. */
+  cpuMsPerFrame: number;
 }
 
 async function pipelineRun(clients: number | null, live: boolean): Promise<PipelineResult> {
@@ -134,6 +136,7 @@ async function pipelineRun(clients: number | null, live: boolean): Promise<Pipel
   let publishMs = 0;
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
+  const cpu0 = process.cpuUsage();
   try {
     const t0 = performance.now();
     const result = await runReconstruction({
@@ -160,6 +163,7 @@ async function pipelineRun(clients: number | null, live: boolean): Promise<Pipel
     const frames = result.report.framesProcessed;
     const peerCpu = (peers.reduce((s, p) => s + procCpuSeconds(p.process.pid), 0) - peerCpu0) / wall;
     loop.disable();
+    const cpu = process.cpuUsage(cpu0);
     const loopDelayP99 = loop.percentile(99) / 1e6;
     await session?.close();
     const stats = session?.server.stats();
@@ -175,6 +179,7 @@ async function pipelineRun(clients: number | null, live: boolean): Promise<Pipel
       peerCpu,
       streamMsPerFrame: (publishMs + (stats?.busyMs ?? 0)) / Math.max(1, frames),
       loopDelayP99,
+      cpuMsPerFrame: (cpu.user + cpu.system) / 1000 / Math.max(1, frames),
     };
   } finally {
     await Promise.all([depth.close(), poses.close(), fusion.close()]);
@@ -240,20 +245,22 @@ for (const mode of modes) {
     }
   }
   const baseFps = median(results.get(null)!.map((r) => r.fps));
+  const baseCpu = median(results.get(null)!.map((r) => r.cpuMsPerFrame));
   console.log(`\n${mode.title}`);
   console.log(
-    "| Configuration | processed fps (median of rounds) | vs off | stream ms/frame on the engine thread | event-loop delay p99 | messages/s sent | capture -> TRANSFORM sent p50 / p95 | frame event -> TRANSFORM sent p50 / p95 | dropped (stream) | peers' CPU (cores) |",
+    "| Configuration | processed fps (median of rounds) | vs off | process CPU ms/frame | vs off | stream ms/frame on the engine thread | event-loop delay p99 | messages/s sent | capture -> TRANSFORM sent p50 / p95 | frame event -> TRANSFORM sent p50 / p95 | dropped (stream) | peers' CPU (cores) |",
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const c of configs) {
     const rs = results.get(c)!;
     const fps = median(rs.map((r) => r.fps));
     const mps = rs.reduce((s, r) => s + r.messagesPerS, 0) / rs.length;
     const cpu = rs.reduce((s, r) => s + r.peerCpu, 0) / rs.length;
     const streamMs = median(rs.map((r) => r.streamMsPerFrame));
+    const cpuMs = median(rs.map((r) => r.cpuMsPerFrame));
     const loopP99 = median(rs.map((r) => r.loopDelayP99));
     console.log(
-      `| ${label(c)} | ${fps.toFixed(1)} | ${(fps / baseFps).toFixed(3)} | ${c === null ? '-' : streamMs.toFixed(3)} | ${loopP99.toFixed(1)} ms | ${c ? mps.toFixed(0) : '-'} | ${ms(rs.flatMap((r) => r.latency))} | ${ms(rs.flatMap((r) => r.streamLatency))} | ${rs.reduce((s, r) => s + r.dropped, 0)} | ${c ? cpu.toFixed(2) : '-'} |`,
+      `| ${label(c)} | ${fps.toFixed(1)} | ${(fps / baseFps).toFixed(3)} | ${cpuMs.toFixed(1)} | ${(cpuMs / baseCpu).toFixed(3)} | ${c === null ? '-' : streamMs.toFixed(3)} | ${loopP99.toFixed(1)} ms | ${c ? mps.toFixed(0) : '-'} | ${ms(rs.flatMap((r) => r.latency))} | ${ms(rs.flatMap((r) => r.streamLatency))} | ${rs.reduce((s, r) => s + r.dropped, 0)} | ${c ? cpu.toFixed(2) : '-'} |`,
     );
   }
 }

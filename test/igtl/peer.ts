@@ -4,7 +4,7 @@
  * message when the library or the compiler is missing.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,7 @@ export function referencePeer(): { binary: string } | { missing: string } {
     return built;
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'navws-igtl-peer-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const binary = path.join(dir, 'igtl_receiver');
   const r = spawnSync(
     'g++',

@@ -9,7 +9,7 @@ import { se3Exp } from '../../src/shared/math/se3.js';
 
 function collect(
   socket: net.Socket,
-): () => { type: string; version: number; content: Buffer; messageId: number | null }[] {
+): () => { type: string; version: number; timestampS: number; content: Buffer; messageId: number | null }[] {
   const chunks: Buffer[] = [];
   socket.on('data', (d: Buffer) => chunks.push(d));
   return () => {
@@ -19,7 +19,13 @@ function collect(
       const h = readHeader(all.subarray(o));
       const end = o + HEADER_SIZE + Number(h.bodySize);
       const body = decodeBody(h, all.subarray(o + HEADER_SIZE, end));
-      out.push({ type: h.type, version: h.version, content: body.content, messageId: body.messageId });
+      out.push({
+        type: h.type,
+        version: h.version,
+        timestampS: h.timestampS,
+        content: body.content,
+        messageId: body.messageId,
+      });
       o = end;
     }
     return out;
@@ -151,4 +157,48 @@ test('a frame the stream cannot send never throws into the pipeline: it is logge
   socket.destroy();
   await publisher.close();
   await server.close();
+});
+
+test('a client that falls behind loses old video before poses, and still gets the newest of each', async () => {
+  const { IgtlPublisher, DEFAULT_IGTL_SETTINGS } = await import('../../src/engine/igtl/publisher.js');
+  const server = await IgtlServer.listen({ port: 0, maxQueuedMessages: 8, socketHighWaterBytes: 1 });
+  const publisher = new IgtlPublisher(
+    server,
+    { ...DEFAULT_IGTL_SETTINGS, imageMaxHz: 1e6 },
+    { epochS: 1000 },
+  );
+  const socket = net.connect(server.address.port, '127.0.0.1');
+  await once(socket, 'connect');
+  socket.pause(); // falls behind: reads nothing until all frames are published
+  await server.waitForClients(1);
+  const rgb = { width: 1024, height: 1024, data: new Uint8Array(1024 * 1024 * 3) };
+  const frames = 40;
+  for (let i = 0; i < frames; i++) {
+    publisher.frame({
+      index: i,
+      timestamp: i,
+      rgb,
+      depth: null,
+      pose: se3Exp([i, 0, 0, 0, 0, 0]),
+      trackingState: 'tracking',
+    });
+    await new Promise((r) => setImmediate(r));
+  }
+  await settle();
+  const received = collect(socket);
+  const closed = once(socket, 'close');
+  socket.resume();
+  await publisher.close();
+  await server.close(5000);
+  await closed;
+  const got = received();
+  const stamps = (type: string) => got.filter((m) => m.type === type).map((m) => m.timestampS - 1000);
+  const poses = stamps('TRANSFORM');
+  const images = stamps('IMAGE');
+  assert.ok(server.stats().dropped > 0, 'it fell behind');
+  assert.ok(poses.length > images.length, `${poses.length} poses, ${images.length} images`);
+  assert.ok(poses.length >= 8, `${poses.length} poses`);
+  assert.equal(poses[poses.length - 1], frames - 1, 'the newest pose arrives');
+  assert.equal(images[images.length - 1], frames - 1, 'the newest image arrives');
+  socket.destroy();
 });

@@ -5,10 +5,10 @@
  * Nothing here may slow the pipeline. `publish` only records the message and returns; encoding
  * (header, CRC) happens once per message on a later turn of the event loop, shared by every client,
  * and only while someone is connected. Each client has a bounded queue: while its socket holds more
- * than `socketHighWaterBytes` unsent, messages wait in the queue, and when the queue is full the
- * oldest waiting message of the same device is dropped (else the oldest of all), so a slow client
- * gets fewer but current messages and its memory stays bounded. A client that never reads costs a
- * bounded buffer and drop counts, nothing else.
+ * than `socketHighWaterBytes` unsent, messages wait in the queue, and when the queue is full
+ * (messages or bytes) a message a newer one of its device supersedes is dropped, the bulkiest first:
+ * a slow client loses old video frames before any pose, gets fewer but current messages, and its
+ * memory stays bounded. A client that never reads costs a bounded buffer and drop counts, nothing else.
  *
  * Clients speak first in their own header version: a client that sends a valid version-2 header
  * (protocol 3) receives version-2 messages (extended header, metadata) from then on; everyone else gets
@@ -25,9 +25,9 @@ export interface IgtlServerOptions {
   host?: string;
   /** TCP port; 0 picks a free one. OpenIGTLink's customary port is 18944. */
   port: number;
-  /** Messages a client's queue holds before dropping (default 16). */
+  /** Messages a client's queue holds before dropping (default 64). */
   maxQueuedMessages?: number;
-  /** Bytes a client's queue holds before dropping (default 16 MiB). */
+  /** Bytes a client's queue holds before dropping (default 4 MiB; one message always fits). */
   maxQueuedBytes?: number;
   /** Unsent bytes in a client's socket beyond which messages queue instead (default 1 MiB). */
   socketHighWaterBytes?: number;
@@ -148,14 +148,31 @@ class ClientSession {
       this.queue.length > this.limits.maxQueuedMessages ||
       (this.queuedBytes > this.limits.maxQueuedBytes && this.queue.length > 1)
     ) {
-      let victim = this.queue.findIndex((q) => q.out.key === out.key);
-      if (victim === this.queue.length - 1) victim = 0;
-      const [gone] = this.queue.splice(victim, 1);
+      const [gone] = this.queue.splice(this.victim(), 1);
       this.queuedBytes -= gone!.bytes.length;
       this.dropped++;
       this.server.noteDropped();
     }
     this.pump();
+  }
+
+  /**
+   * The message to drop: of those a newer message of the same device supersedes, the bulkiest (the
+   * oldest among equals), so video goes before poses; when every queued message is its device's
+   * latest, the bulkiest of all.
+   */
+  private victim(): number {
+    const newest = new Map<string, number>();
+    this.queue.forEach((q, i) => newest.set(q.out.key, i));
+    let best = -1;
+    for (let i = 0; i < this.queue.length; i++) {
+      if (newest.get(this.queue[i]!.out.key) === i) continue;
+      if (best < 0 || this.queue[i]!.bytes.length > this.queue[best]!.bytes.length) best = i;
+    }
+    if (best >= 0) return best;
+    for (let i = 0; i < this.queue.length; i++)
+      if (best < 0 || this.queue[i]!.bytes.length > this.queue[best]!.bytes.length) best = i;
+    return best;
   }
 
   /** Bytes from the client; false when the connection must be closed. */
@@ -388,8 +405,8 @@ export class IgtlServer {
       name,
       this,
       {
-        maxQueuedMessages: this.options.maxQueuedMessages ?? 16,
-        maxQueuedBytes: this.options.maxQueuedBytes ?? 16 << 20,
+        maxQueuedMessages: this.options.maxQueuedMessages ?? 64,
+        maxQueuedBytes: this.options.maxQueuedBytes ?? 4 << 20,
         socketHighWaterBytes: this.options.socketHighWaterBytes ?? 1 << 20,
       },
       this.options.maxIncomingBodyBytes ?? 64 << 10,
