@@ -294,20 +294,25 @@ export const stageStatsSchema = z.object({
   dropped: z.number().int().nonnegative(),
   meanMs: nonNegative,
   p95Ms: nonNegative,
-  /** Frames per second through this stage over the last few seconds. */
+  /** Frames per second through this stage: over the last few seconds, or over the run (scope 'run'). */
   rateHz: nonNegative,
 });
 
 export const navEventSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('stats'),
+    /**
+     * 'recent': rates and latency over the last few seconds, while a run goes. 'run': the last event of
+     * a run, with its rates and latency over the whole run.
+     */
+    scope: z.enum(['recent', 'run']).default('recent'),
     framesIn: z.number().int().nonnegative(),
     framesProcessed: z.number().int().nonnegative(),
     framesDropped: z.number().int().nonnegative(),
     keyframes: z.number().int().nonnegative(),
     stages: z.array(stageStatsSchema).max(32),
     executionProvider: text(100).nullable(),
-    /** Capture -> frame event, mean over the last few seconds. */
+    /** Capture -> frame event, mean over the last few seconds (or the run). */
     latencyMs: nonNegative,
   }),
   z.object({
