@@ -126,13 +126,16 @@ test(
       await page.getByTestId('new-case-title').fill('Layout: a long case title that has to be shortened');
       await page.getByTestId('create-case').click();
       await until('the live view', () => page.locator('.live-view').isVisible(), 10_000);
-      await page.getByTestId('mode-select').selectOption('gt');
-      await until(
-        'the sample source',
-        async () => (await page.getByTestId('source-select').inputValue()).includes('phantom'),
-        10_000,
-      );
-      await page.getByTestId('start-run').click();
+      // Started through the API at a slow replay, so the widths are measured while stats stream in
+      // (the surgeon flow starts runs with the button).
+      const caseId = (await fx.api.call('cases.list', {}))[0]!.id;
+      await fx.api.call('run.start', {
+        caseId,
+        source: { kind: 'sample', name: 'phantom' },
+        depth: 'gt',
+        poses: 'gt',
+        speed: 0.3,
+      });
       await until(
         'per-stage rates in the status bar',
         async () => (await page.getByTestId('status-stages').locator('.stage').count()) >= 3,
