@@ -1,5 +1,5 @@
 /**
- * Status bar and live toolbar layout in a real browser (Debian Chromium) against the browser host, at
+ * Status bar and toolbar layout (live, then review) in a real browser (Debian Chromium) against the browser host, at
  * the widths a workstation meets (1280 to 3840 px): every status field and toolbar control is measured
  * by its bounding box, and none may overlap another, leave the viewport or clip its own text. Measured
  * while a run streams stats (the widest values) and after it, with the OpenIGTLink fields shown. After
@@ -31,14 +31,14 @@ interface Box {
   clipped: boolean;
 }
 
-/** The boxes of every status field and every top-level toolbar control of the live view. */
-async function measure(page: Page): Promise<{ boxes: Box[]; width: number; height: number }> {
+/** The boxes of every status field and every top-level toolbar control of a view ('.live-view', ...). */
+async function measure(page: Page, view: string): Promise<{ boxes: Box[]; width: number; height: number }> {
   // No named helpers inside: the test's TypeScript loader would wrap them in a helper the page lacks.
-  return page.evaluate(() => {
+  return page.evaluate((view) => {
     const fields = [
       ...document.querySelectorAll('[data-testid=status-bar] .status-item, [data-testid=status-bar] .stage'),
     ].filter((el) => !el.querySelector('.stage'));
-    const controls = [...document.querySelectorAll('.live-view .toolbar > *')];
+    const controls = [...document.querySelectorAll(`${view} .toolbar > *`)];
     const boxes = [...fields, ...controls].flatMap((el) => {
       const r = el.getBoundingClientRect();
       if (r.width === 0 && r.height === 0) return [];
@@ -50,7 +50,7 @@ async function measure(page: Page): Promise<{ boxes: Box[]; width: number; heigh
       return [{ what, left: r.left, top: r.top, right: r.right, bottom: r.bottom, clipped }];
     });
     return { boxes, width: window.innerWidth, height: window.innerHeight };
-  });
+  }, view);
 }
 
 function layoutProblems(m: { boxes: Box[]; width: number; height: number }): string[] {
@@ -76,14 +76,14 @@ function layoutProblems(m: { boxes: Box[]; width: number; height: number }): str
   return problems;
 }
 
-async function checkAllWidths(page: Page, when: string): Promise<void> {
+async function checkAllWidths(page: Page, when: string, view = '.live-view'): Promise<void> {
   for (const width of WIDTHS) {
     await page.setViewportSize({ width, height: Math.round((width * 9) / 16) });
     // Two frames: the resize is laid out and painted before it is measured.
     await page.evaluate(
       () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(null)))),
     );
-    const m = await measure(page);
+    const m = await measure(page, view);
     assert.ok(m.boxes.length >= 15, `${when}, ${width} px: only ${m.boxes.length} fields found`);
     const problems = layoutProblems(m);
     if (process.env.NAVWS_LAYOUT_SHOTS)
@@ -108,7 +108,7 @@ async function until<T>(what: string, fn: () => Promise<T | null | false>, timeo
 const skip = browserSkipReason() ?? sampleSkipReason();
 
 test(
-  'status bar and live toolbar: no overlap, nothing outside the viewport from 1280 to 3840 px; last run rates kept',
+  'status bar, live and review toolbars: no overlap, nothing outside the viewport from 1280 to 3840 px; last run rates kept',
   { skip: skip ?? false, timeout: 240_000 },
   async () => {
     const fx = await startHostFixture();
@@ -168,6 +168,10 @@ test(
       // Widest toolbar: the OpenIGTLink address and port fields shown (only while no run is going).
       await page.getByTestId('igtl-toggle').check();
       await checkAllWidths(page, 'after the run');
+      // The review toolbar shares the layout rules.
+      await page.getByTestId('tab-review').click();
+      await until('the review toolbar', () => page.locator('.review-view .toolbar').isVisible(), 10_000);
+      await checkAllWidths(page, 'review after the run', '.review-view');
     } finally {
       await browser.close();
       await fx.close();
