@@ -55,7 +55,7 @@ test(
           ([m, p]) => (window as unknown as { navws: NavApi }).navws.call(m as never, p as never),
           [method, params] as const,
         ) as never;
-      await surgeonFlow({ page, casesRoot, exportDir: dir, call, pageErrors, name: 'e2e-electron' });
+      await surgeonFlow({ page, casesRoot, call, pageErrors, name: 'e2e-electron' });
     } finally {
       await app.close();
       rmSync(dir, { recursive: true, force: true });

@@ -2,7 +2,8 @@
  * The surgeon's flow through the UI, shared by the browser-host and Electron end-to-end tests:
  * create a case -> run the bundled sample -> video, depth overlay, 3D mesh and green trajectory appear
  * (checked on rendered pixels) -> stop -> review: scrub to a time and see video, depth and pose of that
- * same instant -> measure a distance on the surface -> export a PLY and parse it. A screenshot is saved
+ * same instant -> measure a distance on the surface -> export a PLY to the case's exports folder (a path
+ * outside it is refused with a message) and parse it. A screenshot is saved
  * to test-results/ when a step fails.
  */
 import assert from 'node:assert/strict';
@@ -20,8 +21,6 @@ export interface FlowContext {
   page: Page;
   /** The host's case store folder (navws.sqlite, cases/). */
   casesRoot: string;
-  /** Where the PLY is exported. */
-  exportDir: string;
   /** The same API the page uses, for checks from outside the UI. */
   call: NavApi['call'];
   /** Page errors and CSP violations collected while the flow runs. */
@@ -53,14 +52,7 @@ async function poll<T>(
   );
 }
 
-export async function surgeonFlow({
-  page,
-  casesRoot,
-  exportDir,
-  call,
-  pageErrors,
-  name,
-}: FlowContext): Promise<void> {
+export async function surgeonFlow({ page, casesRoot, call, pageErrors, name }: FlowContext): Promise<void> {
   let step = 'create case';
   try {
     step = 'create case';
@@ -298,7 +290,9 @@ export async function surgeonFlow({
 
     // The run's results and the measurement are in the SQLite case store, linked to each other.
     const store = await CaseStore.open(casesRoot, { actor: 'e2e-check', readOnly: true });
+    let caseFolder: string;
     try {
+      caseFolder = store.caseFolder(caseId);
       const meshes = store.listMeshes(caseId);
       assert.equal(meshes.length, 1, 'the run mesh is registered with the case');
       assert.equal(meshes[0]!.vertexCount, runMesh.positions.length / 3);
@@ -311,8 +305,17 @@ export async function surgeonFlow({
     step = 'export a PLY';
     await page.locator('body').press('4');
     await page.getByTestId('format-ply').check();
-    const out = path.join(exportDir, 'liver.ply');
-    await page.getByTestId('export-path').fill(out);
+    // The page cannot name a folder: a path is refused with a message saying why.
+    await page.getByTestId('export-file-name').fill('../liver.ply');
+    await page.getByTestId('export-button').click();
+    await poll(
+      'the refusal of a path as export file name',
+      async () => /file name only, no folders/.test((await page.getByTestId('message').textContent()) ?? ''),
+      10_000,
+      page,
+    );
+    const out = path.join(caseFolder, 'exports', 'liver.ply');
+    await page.getByTestId('export-file-name').fill('liver');
     await page.getByTestId('export-button').click();
     await poll(
       'the export result',

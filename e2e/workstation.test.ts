@@ -3,9 +3,6 @@
  * (src/server), as a surgeon uses the workstation: see surgeon-flow.ts.
  */
 import { test } from 'node:test';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { browserSkipReason, launchChromium, sampleSkipReason, startHostFixture } from './harness.js';
 import { collectPageErrors, surgeonFlow } from './surgeon-flow.js';
 
@@ -21,7 +18,6 @@ test(
     for (let attempt = 1; ; attempt++) {
       const fx = await startHostFixture();
       const browser = await launchChromium();
-      const exportDir = mkdtempSync(path.join(os.tmpdir(), 'navws-e2e-export-'));
       const consoleLines: string[] = [];
       try {
         const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
@@ -31,7 +27,6 @@ test(
         await surgeonFlow({
           page,
           casesRoot: fx.casesRoot,
-          exportDir,
           call: (method, params) => fx.api.call(method, params),
           pageErrors,
           name: 'e2e-browser',
@@ -46,7 +41,6 @@ test(
       } finally {
         await browser.close();
         await fx.close();
-        rmSync(exportDir, { recursive: true, force: true });
       }
     }
   },

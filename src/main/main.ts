@@ -20,12 +20,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { parseParams } from '../shared/api/nav-api.js';
 import type { NavEvent, SourceSpec } from '../shared/api/schemas.js';
-import {
-  checkExportPath,
-  exportMeshDialogOptions,
-  openDatasetDialogOptions,
-  openVideoDialogOptions,
-} from './dialogs.js';
+import { exportMeshDialogOptions, openDatasetDialogOptions, openVideoDialogOptions } from './dialogs.js';
 import { forkElectronEngineChild } from './engine-child-electron.js';
 import { EngineSupervisor } from './engine-supervisor.js';
 import { EVENT_CHANNEL, STREAM_PORT_CHANNEL } from './ipc/channels.js';
@@ -82,6 +77,13 @@ const bridge: NavBridge = new NavBridge({
   isTrustedSender: trustedSenderPolicy(trustedIds),
   broadcast,
   log,
+  // The renderer's Export asks for a destination; main shows the dialog and grants the engine the file.
+  showSaveDialog: async ({ caseId, format }) => {
+    const options = exportMeshDialogOptions(app.getPath('documents'), `navws-${caseId}`, format);
+    const parent = BrowserWindow.getFocusedWindow() ?? mainWindow;
+    const r = parent ? await dialog.showSaveDialog(parent, options) : await dialog.showSaveDialog(options);
+    return r.canceled || !r.filePath ? null : r.filePath;
+  },
 });
 
 const supervisor: EngineSupervisor = new EngineSupervisor({
@@ -184,8 +186,11 @@ async function withCase(action: (caseId: string) => Promise<void>): Promise<void
   }
 }
 
-async function startRun(source: SourceSpec): Promise<void> {
+/** A file or folder picked in main's open dialog: the engine may open it (path policy), then it runs. */
+async function startPickedRun(picked: string): Promise<void> {
   await withCase(async (caseId) => {
+    await bridge.allowPickedSource(picked);
+    const source: SourceSpec = { kind: 'file', path: picked };
     await supervisor.request('run.start', parseParams('run.start', { caseId, source }));
   });
 }
@@ -194,25 +199,21 @@ const menuActions = {
   openVideo: () =>
     void (async () => {
       const r = await dialog.showOpenDialog(openVideoDialogOptions());
-      if (!r.canceled && r.filePaths[0]) await startRun({ kind: 'file', path: r.filePaths[0] });
+      if (!r.canceled && r.filePaths[0]) await startPickedRun(r.filePaths[0]);
     })(),
   openDataset: () =>
     void (async () => {
       const r = await dialog.showOpenDialog(openDatasetDialogOptions());
-      if (!r.canceled && r.filePaths[0]) await startRun({ kind: 'file', path: r.filePaths[0] });
+      if (!r.canceled && r.filePaths[0]) await startPickedRun(r.filePaths[0]);
     })(),
   exportMesh: () =>
     void withCase(async (caseId) => {
-      const r = await dialog.showSaveDialog(
-        exportMeshDialogOptions(app.getPath('documents'), `navws-${caseId}`),
-      );
-      if (r.canceled || !r.filePath) return;
-      const picked = checkExportPath(r.filePath);
-      if (!picked.ok) throw new Error(picked.reason);
+      const chosen = await bridge.chooseExportDestination({ caseId, format: 'ply' });
+      if (!chosen.grant) return;
       // Progress and the result reach the UI as ordinary `export` events.
       await supervisor.request(
         'export.mesh',
-        parseParams('export.mesh', { caseId, format: picked.format, outputPath: picked.outputPath }),
+        parseParams('export.mesh', { caseId, format: chosen.format, grant: chosen.grant }),
       );
     }),
   toggleOrMonitor: () => {

@@ -1,10 +1,21 @@
 /**
  * Main's half of NavApi: renderer invokes pass the IPC router (sender, channel, structure, schema) and
  * go to the engine process; engine events are validated and broadcast to the windows; engine crashes and
- * restarts become `engine` events; after a restart the case that was open is opened again.
+ * restarts become `engine` events; after a restart the case that was open is opened again. Paths: the
+ * renderer's export.chooseDestination is answered here with main's native save dialog, and what the
+ * user picks in main's dialogs reaches the engine through host-only calls (docs/security.md).
  */
-import type { NavApiErrorCode } from '../shared/api/nav-api.js';
-import { navEventSchema, type NavEvent } from '../shared/api/schemas.js';
+import { NavApiError, type NavApiErrorCode } from '../shared/api/nav-api.js';
+import {
+  type MeshFormat,
+  type ParsedParams,
+  type Result,
+  navEventSchema,
+  type NavEvent,
+} from '../shared/api/schemas.js';
+import { HOST_ALLOW_SOURCE_METHOD, HOST_GRANT_EXPORT_METHOD } from '../engine/process/engine-adapter.js';
+import { checkExportPath } from './dialogs.js';
+import { callChannel } from './ipc/channels.js';
 import type { InvokeReply } from './ipc/channels.js';
 import { NAV_CONTRACT, type NavContract } from './ipc/nav-contract.js';
 import { type IpcError, IpcRouter, type SenderInfo, type SenderPolicy } from './ipc/router.js';
@@ -40,7 +51,14 @@ export interface NavBridgeOptions {
   /** Delivers an event to every window. */
   broadcast: (event: NavEvent) => void;
   log?: (line: string) => void;
+  /**
+   * Shows the native save dialog for a mesh export; resolves the chosen path, or null when cancelled.
+   * Without it, export.chooseDestination goes to the engine, which answers that there is no dialog.
+   */
+  showSaveDialog?: (request: { caseId: string; format: MeshFormat }) => Promise<string | null>;
 }
+
+const CHOOSE_DESTINATION_CHANNEL = callChannel('export.chooseDestination');
 
 export class NavBridge {
   readonly router: IpcRouter<NavContract>;
@@ -50,11 +68,14 @@ export class NavBridge {
     const handlers = Object.fromEntries(
       Object.entries(NAV_CONTRACT).map(([channel, spec]) => [
         channel,
-        async (request: unknown) => {
-          const value = await options.engine(spec.method, request);
-          if (spec.kind === 'call') this.noteOpenCase(spec.method, request);
-          return value;
-        },
+        channel === CHOOSE_DESTINATION_CHANNEL && options.showSaveDialog
+          ? (request: unknown) =>
+              this.chooseExportDestination(request as ParsedParams<'export.chooseDestination'>)
+          : async (request: unknown) => {
+              const value = await options.engine(spec.method, request);
+              if (spec.kind === 'call') this.noteOpenCase(spec.method, request);
+              return value;
+            },
       ]),
     );
     this.router = new IpcRouter(NAV_CONTRACT, handlers, {
@@ -64,6 +85,29 @@ export class NavBridge {
           `IPC rejected (${error.code}) on ${typeof channel === 'string' ? channel.slice(0, 80) : typeof channel} from webContents ${sender.webContentsId}: ${error.message.slice(0, 300)}`,
         ),
     });
+  }
+
+  /**
+   * Main's save dialog, then a single-use grant for the chosen file registered with the engine. The
+   * format follows the extension the user chose. The renderer learns the grant and the file's name.
+   */
+  async chooseExportDestination(
+    request: ParsedParams<'export.chooseDestination'>,
+  ): Promise<Result<'export.chooseDestination'>> {
+    const picked = await this.options.showSaveDialog?.({ caseId: request.caseId, format: request.format });
+    if (!picked) return { grant: null, fileName: null, format: request.format };
+    const checked = checkExportPath(picked);
+    if (!checked.ok) throw new NavApiError('bad-request', checked.reason);
+    const granted = (await this.options.engine(HOST_GRANT_EXPORT_METHOD, {
+      path: checked.outputPath,
+      format: checked.format,
+    })) as { grant: string; fileName: string };
+    return { grant: granted.grant, fileName: granted.fileName, format: checked.format };
+  }
+
+  /** A file or folder the user picked in main's open dialog may be opened as a source. */
+  async allowPickedSource(picked: string): Promise<void> {
+    await this.options.engine(HOST_ALLOW_SOURCE_METHOD, { path: picked });
   }
 
   /** The case the user has open; reopened after an engine restart. */

@@ -60,8 +60,7 @@ export function App({ api }: { api: NavApi }) {
             setTracking(null);
           }
           if (e.status.state === 'finished' || e.status.state === 'failed') {
-            // Rates describe a running pipeline; after the run only the totals stay meaningful.
-            setStats((s) => (s ? { ...s, stages: s.stages.map((x) => ({ ...x, rateHz: 0 })) } : s));
+            // The stats stay: the engine's last stats event of a run carries the run's own rates.
             if (e.status.caseId) void loadCase(e.status.caseId);
             if (e.status.error) onError(e.status.error);
           }

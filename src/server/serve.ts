@@ -5,12 +5,15 @@
  *   --host ADDR    (default 127.0.0.1; anything else exposes the workstation to the network)
  *   --cases DIR    (default ~/.navws/cases or $NAVWS_CASES)
  *   --samples DIR  (default <app>/samples)
+ *   --source-root DIR  (repeatable; also $NAVWS_SOURCE_ROOTS) a folder dataset sources may be opened from,
+ *                  besides the samples and cases folders (docs/security.md)
  */
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { EngineService } from '../engine/service/engine-service.js';
+import { sourceRootsFromEnv } from '../engine/service/path-policy.js';
 import { startBrowserHost } from './browser-host.js';
 
 const appRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -22,6 +25,7 @@ async function main(): Promise<void> {
       host: { type: 'string', default: '127.0.0.1' },
       cases: { type: 'string' },
       samples: { type: 'string' },
+      'source-root': { type: 'string', multiple: true },
     },
   });
   const port = Number(values.port);
@@ -31,7 +35,11 @@ async function main(): Promise<void> {
     values.cases ?? process.env.NAVWS_CASES ?? path.join(os.homedir(), '.navws', 'cases'),
   );
   const samplesRoot = path.resolve(values.samples ?? path.join(appRoot, 'samples'));
-  const api = await EngineService.open({ host: 'browser', casesRoot, samplesRoot });
+  const sourceRoots = [
+    ...sourceRootsFromEnv(),
+    ...(values['source-root'] ?? []).map((dir) => path.resolve(dir)),
+  ];
+  const api = await EngineService.open({ host: 'browser', casesRoot, samplesRoot, sourceRoots });
   const host = await startBrowserHost({
     api,
     staticRoot: path.join(appRoot, 'dist', 'renderer'),
@@ -46,6 +54,7 @@ async function main(): Promise<void> {
   }
   console.log(`NavWS is running. Open: ${host.url}`);
   console.log(`cases: ${casesRoot}`);
+  if (sourceRoots.length > 0) console.log(`source folders: ${sourceRoots.join(', ')}`);
   const shutdown = async (): Promise<void> => {
     await api.close();
     await host.close();

@@ -80,6 +80,24 @@ test(
           (e) => e.type === 'stats' && e.stages.some((s) => s.name === 'fusion' && s.processed > 0),
         ),
       );
+      // The run's last stats event carries its rates over the whole run (the status bar keeps them).
+      const finishedAt = events.findIndex((e) => e.type === 'run' && e.status.state === 'finished');
+      const statsBefore = events
+        .slice(0, finishedAt)
+        .filter((e): e is Extract<NavEvent, { type: 'stats' }> => e.type === 'stats');
+      const runStats = statsBefore.at(-1)!;
+      assert.equal(runStats.scope, 'run');
+      assert.ok(statsBefore.slice(0, -1).every((e) => e.scope === 'recent'));
+      for (const stage of runStats.stages) {
+        if (stage.processed > 0)
+          assert.ok(stage.rateHz > 0, `${stage.name}: ${stage.rateHz} Hz over the run`);
+      }
+      const fusionRate = runStats.stages.find((x) => x.name === 'fusion')!;
+      // 60 frames at 30 fps replayed at 4x: 0.5 s of source; processing keeps up at the very least roughly.
+      assert.ok(
+        fusionRate.rateHz > 5 && fusionRate.rateHz < 1000,
+        `fusion ${fusionRate.rateHz.toFixed(1)} Hz over the run (${fusionRate.processed} frames)`,
+      );
 
       const detail = await api.call('cases.open', { caseId: c.id });
       assert.equal(detail.runs.length, 1);
@@ -114,17 +132,65 @@ test(
       );
       assert.ok(!existsSync(path.join(casesRoot, 'cases', c.id, 'annotations.json')), 'not a side file');
 
+      // Exports go to the case's exports folder, by file name (the page can name no other path) ...
+      const exportsDir = path.join(casesRoot, 'cases', c.id, 'exports');
       for (const format of ['ply', 'obj', 'stl', 'glb'] as const) {
-        const out = path.join(casesRoot, `export.${format}`);
-        const r = await api.call('export.mesh', { caseId: c.id, format, outputPath: out });
-        assert.ok(existsSync(out) && r.bytes > 1000, `${format}: ${r.bytes} bytes`);
+        const r = await api.call('export.mesh', { caseId: c.id, format, fileName: 'export' });
+        assert.equal(r.outputPath, path.join(exportsDir, `export.${format}`));
+        assert.ok(existsSync(r.outputPath) && r.bytes > 1000, `${format}: ${r.bytes} bytes`);
         assert.equal(r.triangles * 3, mesh.changed[0]!.mesh.indices.length);
       }
-      const ply = await readPly(path.join(casesRoot, 'export.ply'));
+      const ply = await readPly(path.join(exportsDir, 'export.ply'));
       assert.equal(ply.positions.length, mesh.changed[0]!.mesh.positions.length);
+      const byDefault = await api.call('export.mesh', { caseId: c.id, format: 'stl' });
+      assert.equal(byDefault.outputPath, path.join(exportsDir, `${run.id}.stl`));
+      const outside = path.join(casesRoot, 'outside.ply');
+      const refused: [Record<string, string>, RegExp][] = [
+        [{ outputPath: outside }, /outputPath: not accepted: the UI cannot name a path/],
+        [{ fileName: outside }, /a file name only, no folders/],
+        [{ fileName: '../../outside.ply' }, /a file name only, no folders/],
+        [{ fileName: '..' }, /without '\.\.'/],
+        [{ fileName: 'a\\b.ply' }, /a file name only, no folders/],
+        [{ fileName: 'liver.stl' }, /ends in \.stl, but the format is PLY/],
+        [{ fileName: 'x', grant: 'grant-1' }, /a fileName or a grant, not both/],
+        [{ grant: 'grant-made-up' }, /unknown, already used or expired/],
+      ];
+      for (const [destination, why] of refused) {
+        await assert.rejects(
+          api.call('export.mesh', { caseId: c.id, format: 'ply', ...destination } as never),
+          (e: unknown) => e instanceof NavApiError && e.code === 'bad-request' && why.test(e.message),
+          JSON.stringify(destination),
+        );
+      }
+      assert.ok(!existsSync(outside), 'nothing was written outside the exports folder');
+
+      // ... or to a file the user chose in the desktop app's save dialog: main registers it with the
+      // engine (a host-only call), the page gets a single-use grant in that format.
+      const chosenDir = mkdtempSync(path.join(os.tmpdir(), 'navws-service-chosen-'));
+      try {
+        const chosen = path.join(chosenDir, 'for planning.ply');
+        const { grant, fileName } = api.grantExportDestination(chosen, 'ply');
+        assert.equal(fileName, 'for planning.ply');
+        await assert.rejects(
+          api.call('export.mesh', { caseId: c.id, format: 'obj', grant }),
+          /is for PLY, not OBJ; choose the destination again/,
+        );
+        const r = await api.call('export.mesh', { caseId: c.id, format: 'ply', grant });
+        assert.equal(r.outputPath, chosen);
+        assert.equal((await readPly(chosen)).positions.length, ply.positions.length);
+        await assert.rejects(
+          api.call('export.mesh', { caseId: c.id, format: 'ply', grant }),
+          /unknown, already used or expired/,
+          'a grant is good for one export',
+        );
+        assert.throws(() => api.grantExportDestination(path.join(chosenDir, 'x.stl'), 'ply'), /\.ply/);
+      } finally {
+        rmSync(chosenDir, { recursive: true, force: true });
+      }
       await assert.rejects(
-        api.call('export.mesh', { caseId: c.id, format: 'ply', outputPath: 'relative.ply' }),
-        /absolute/,
+        api.call('export.chooseDestination', { caseId: c.id, format: 'ply' }),
+        (e: unknown) =>
+          e instanceof NavApiError && e.code === 'unavailable' && /give a file name/.test(e.message),
       );
     } finally {
       await api.close();

@@ -96,8 +96,7 @@ test(
     assert.equal(remote, 'blocked');
 
     // The flow through the preload's API, as the UI drives it.
-    const exported = path.join(dir, 'export', 'liver.ply');
-    const result = await page.evaluate(async (outputPath) => {
+    const result = await page.evaluate(async () => {
       type Api = {
         call(m: string, p: unknown): Promise<Record<string, unknown>>;
         onFrame(l: (f: { frameId: number }) => void): () => void;
@@ -136,15 +135,26 @@ test(
         b: [3, 4, 12],
         label: 'e2e',
       });
-      const e = await api.call('export.mesh', { caseId: c.id, format: 'ply', outputPath });
+      // The renderer cannot name a path: an outputPath is refused; a file name goes to the case's exports.
+      const refused = await api
+        .call('export.mesh', { caseId: c.id, format: 'ply', outputPath: '/tmp/navws-e2e-never.ply' })
+        .then(
+          () => 'accepted',
+          (err: Error) => err.message,
+        );
+      const e = await api.call('export.mesh', { caseId: c.id, format: 'ply', fileName: 'liver' });
       return {
+        refused,
         frames,
         reviewWidth: review.rgb.width,
         distance: m.distanceMm,
         exported: e.outputPath,
         caseId: c.id,
       };
-    }, exported);
+    });
+    assert.match(result.refused, /outputPath.*not accepted/);
+    const exported = String(result.exported);
+    assert.equal(exported, path.join(dir, 'cases', 'cases', result.caseId as string, 'exports', 'liver.ply'));
     assert.ok(result.frames > 0, 'live frames reached the renderer over the MessagePort');
     assert.equal(result.reviewWidth, 384);
     assert.equal(result.distance, 13);

@@ -52,7 +52,8 @@ const VALID: Record<string, Record<string, unknown>> = {
     label: 'width',
   },
   'navws:call:measurements.list': { caseId: 'case-1' },
-  'navws:call:export.mesh': { caseId: 'case-1', format: 'ply', outputPath: '/tmp/navws-fuzz-never.ply' },
+  'navws:call:export.mesh': { caseId: 'case-1', format: 'ply', fileName: 'navws-fuzz-never.ply' },
+  'navws:call:export.chooseDestination': { caseId: 'case-1', format: 'ply' },
   'navws:binary:review.frame': { caseId: 'case-1', timeS: 0 },
   'navws:binary:review.mesh': { caseId: 'case-1' },
 };
@@ -209,6 +210,11 @@ test('unknown channels are rejected, including prototype names', async (t) => {
   const { bridge, engineCalls } = setup(t);
   const channels: unknown[] = [
     'navws:call:cases.delete',
+    // The engine's host-only methods (path grants after a native dialog) are no renderer channel.
+    'navws:call:host.grantExport',
+    'navws:call:host.allowSource',
+    'host.grantExport',
+    'navws:call:engine.ping',
     'navws:call:',
     'navws:call:__proto__',
     '__proto__',

@@ -17,7 +17,7 @@ import { EngineSupervisor } from '../../src/main/engine-supervisor.js';
 import { EVENT_CHANNEL, STREAM_PORT_CHANNEL } from '../../src/main/ipc/channels.js';
 import type { SenderInfo } from '../../src/main/ipc/router.js';
 import { trustedSenderPolicy } from '../../src/main/ipc/sender.js';
-import { NavBridge } from '../../src/main/nav-bridge.js';
+import { NavBridge, type NavBridgeOptions } from '../../src/main/nav-bridge.js';
 import {
   createElectronNavApi,
   type IpcRendererLike,
@@ -32,7 +32,10 @@ const TRUSTED: SenderInfo = { webContentsId: 1, frameUrl: 'navws://app/index.htm
 
 type Listener = (event: { ports?: readonly StreamPortLike[] }, ...args: unknown[]) => void;
 
-function harness(t: { after(fn: () => unknown): void }) {
+function harness(
+  t: { after(fn: () => unknown): void },
+  options: Pick<NavBridgeOptions, 'showSaveDialog'> = {},
+) {
   const dir = mkdtempSync(path.join(tmpdir(), 'navws-preload-'));
   const casesRoot = path.join(dir, 'cases');
   const samplesRoot = path.join(dir, 'samples');
@@ -49,6 +52,7 @@ function harness(t: { after(fn: () => unknown): void }) {
     engine: (method, args) => supervisor.request(method, args),
     isTrustedSender: trustedSenderPolicy(new Set([TRUSTED.webContentsId])),
     broadcast: (event: NavEvent) => deliver(EVENT_CHANNEL, {}, event),
+    ...options,
   });
   const supervisor: EngineSupervisor = new EngineSupervisor({
     spawn: () =>
@@ -74,7 +78,7 @@ function harness(t: { after(fn: () => unknown): void }) {
     await supervisor.stop();
     rmSync(dir, { recursive: true, force: true });
   });
-  return { api, bridge, supervisor, deliver, warnings };
+  return { api, bridge, supervisor, deliver, warnings, dir };
 }
 
 test('requests, errors, events and a crash-restart round trip through preload, main and the engine process', async (t) => {
@@ -187,4 +191,67 @@ test('binary frames arrive over the stream port decoded; malformed ones are drop
   assert.equal(warnings.length, 2, warnings.join('\n'));
   assert.deepEqual(acks, [{ ack: 1 }], 'the delivered frame returns its credit to the engine');
   port2.close();
+});
+
+test('paths from the UI: the save dialog in main grants one export, a source picked in main opens, the page names no path', async (t) => {
+  let answer: string | null = null;
+  const asked: { caseId: string; format: string }[] = [];
+  const { api, bridge, supervisor, dir } = harness(t, {
+    showSaveDialog: async (request) => {
+      asked.push(request);
+      return answer;
+    },
+  });
+  await supervisor.start();
+  const { id: caseId } = await api.call('cases.create', { title: 'Paths', patientRef: 'P-200' });
+
+  // Cancelled dialog: no grant.
+  assert.deepEqual(await api.call('export.chooseDestination', { caseId, format: 'ply' }), {
+    grant: null,
+    fileName: null,
+    format: 'ply',
+  });
+  // The user picks an STL file: the format follows the extension; the page gets a token and a name.
+  answer = path.join(dir, 'for planning.stl');
+  const chosen = await api.call('export.chooseDestination', { caseId, format: 'ply' });
+  assert.deepEqual(asked.at(-1), { caseId, format: 'ply' });
+  assert.equal(chosen.format, 'stl');
+  assert.equal(chosen.fileName, 'for planning.stl');
+  assert.match(chosen.grant ?? '', /^grant-[0-9a-f]{32}$/);
+  // The engine process knows the grant: the export passes the destination check and stops at the run.
+  await assert.rejects(
+    api.call('export.mesh', { caseId, format: 'stl', grant: chosen.grant! }),
+    /has no recorded run/,
+  );
+  await assert.rejects(
+    api.call('export.mesh', { caseId, format: 'stl', grant: 'grant-forged-by-the-page' }),
+    /unknown, already used or expired/,
+  );
+  answer = path.join(dir, 'liver.xyz');
+  await assert.rejects(
+    api.call('export.chooseDestination', { caseId, format: 'ply' }),
+    /unknown mesh format/,
+  );
+  // The preload refuses a path named by the page before it leaves the renderer.
+  await assert.rejects(
+    api.call('export.mesh', { caseId, format: 'ply', outputPath: path.join(dir, 'x.ply') } as never),
+    /outputPath: not accepted/,
+  );
+
+  // Sources: a folder outside the allowed roots is refused, naming them; picked in main's open dialog,
+  // it may be opened (and then fails only for what it holds: no dataset here).
+  const elsewhere = path.join(dir, 'elsewhere');
+  mkdirSync(elsewhere);
+  const source = { kind: 'file' as const, path: elsewhere };
+  await assert.rejects(api.call('run.start', { caseId, source }), (err: Error) => {
+    assert.match(err.message, /not in a folder sources may come from/);
+    assert.match(err.message, /NAVWS_SOURCE_ROOTS/);
+    return true;
+  });
+  await bridge.allowPickedSource(elsewhere);
+  await assert.rejects(api.call('run.start', { caseId, source }), (err: Error) => {
+    assert.doesNotMatch(err.message, /not in a folder sources may come from/);
+    assert.match(err.message, /intrinsics\.json/);
+    return true;
+  });
 });

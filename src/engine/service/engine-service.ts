@@ -2,7 +2,9 @@
  * The engine service: the one Node-side implementation of NavApi. Both hosts (the Electron engine
  * process and the browser host) wrap this object; it validates every request against the shared
  * schemas, runs reconstructions through the pipeline, keeps cases in a CaseRepository and answers
- * review queries from the run folders.
+ * review queries from the run folders. Paths from the UI pass its path policy (path-policy.ts): the
+ * host-only methods below (not part of NavApi, so no renderer can call them) are how a host that showed
+ * the user a native file dialog lets the engine use what was picked.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -25,6 +27,7 @@ import type {
   CaseDetail,
   EngineStatus,
   IgtlSettings,
+  MeshFormat,
   Method,
   NavEvent,
   Params,
@@ -39,6 +42,7 @@ import { type CaseRepository, newId } from './case-repository.js';
 import { LiveRun } from './live-run.js';
 import { StoreCaseRepository } from './store-repository.js';
 import { exportMesh, readRunMesh } from './mesh-export.js';
+import { PathPolicy, exportFileName, sourceRootsFromEnv } from './path-policy.js';
 import { nearestFrame, readRunDepth, readRunFolder, trajectoryOf } from './run-folder.js';
 import { listSources, openSource } from './sources.js';
 import { type StageFactory, defaultStageFactory } from './stage-factory.js';
@@ -49,6 +53,8 @@ export interface EngineServiceOptions {
   casesRoot: string;
   /** Folder of bundled sample datasets (samples/). */
   samplesRoot: string;
+  /** More folders `file` sources may come from; default: NAVWS_SOURCE_ROOTS. */
+  sourceRoots?: readonly string[];
   repository?: CaseRepository;
   stageFactory?: StageFactory;
   version?: string;
@@ -90,9 +96,15 @@ export class EngineService implements NavApi {
   private starting = false;
   private lastExecutionProvider: string | null = null;
   private readonly handlers: Handlers;
+  private readonly paths: PathPolicy;
 
   constructor(private readonly options: EngineServiceOptions) {
     this.host = options.host;
+    this.paths = new PathPolicy({
+      samplesRoot: options.samplesRoot,
+      casesRoot: options.casesRoot,
+      sourceRoots: options.sourceRoots ?? sourceRootsFromEnv(),
+    });
     // The SQLite case store opens asynchronously; every request waits for it (and fails with its error).
     this.repoReady = options.repository
       ? Promise.resolve(options.repository)
@@ -113,7 +125,7 @@ export class EngineService implements NavApi {
         return c;
       },
       'cases.open': async (p) => this.openCase(p.caseId),
-      'sources.list': async () => listSources(this.options.samplesRoot),
+      'sources.list': async () => listSources(this.options.samplesRoot, this.paths.configuredRoots),
       'run.start': async (p) => this.startRun(p),
       'run.stop': async () => this.stopRun(),
       'review.trajectory': async (p) => {
@@ -145,6 +157,13 @@ export class EngineService implements NavApi {
       },
       'measurements.list': async (p) => (await this.repo()).listMeasurements(p.caseId),
       'export.mesh': async (p) => this.exportMesh(p),
+      'export.chooseDestination': async () => {
+        // The desktop app's main process answers this itself, with its native save dialog.
+        throw new NavApiError(
+          'unavailable',
+          `export.chooseDestination: the ${this.host} host has no native save dialog; give a file name (written to the case's exports folder)`,
+        );
+      },
     };
   }
 
@@ -155,6 +174,22 @@ export class EngineService implements NavApi {
     const parsed = parseParams(method, params);
     const handler = this.handlers[method] as Handler<M>;
     return parseResult(method, await handler(parsed));
+  }
+
+  /**
+   * Host-only (not NavApi): a file or folder the user picked in the host's open dialog may be opened
+   * as a `file` source. Returns its real path.
+   */
+  allowPickedSource(picked: string): string {
+    return this.paths.allowPicked(picked);
+  }
+
+  /**
+   * Host-only (not NavApi): a file the user chose in the host's save dialog becomes a single-use grant
+   * for one export.mesh in that format.
+   */
+  grantExportDestination(outputPath: string, format: MeshFormat): { grant: string; fileName: string } {
+    return this.paths.grantExport(outputPath, format);
   }
 
   async reviewFrame(params: BinaryParams<'review.frame'>): Promise<FrameBundle> {
@@ -294,7 +329,7 @@ export class EngineService implements NavApi {
       await (await this.repo()).getCase(p.caseId);
       await this.igtl?.closed;
       igtl = p.igtl ? await this.openIgtl(p.igtl) : null;
-      const source = await openSource(p.source, this.options.samplesRoot);
+      const source = await openSource(p.source, this.options.samplesRoot, this.paths);
       const stages = await this.stageFactory(source, { depth: p.depth, poses: p.poses });
       this.lastExecutionProvider = stages.depth.executionProvider;
       const info = source.frames.info;
@@ -369,12 +404,19 @@ export class EngineService implements NavApi {
   }
 
   private async exportMesh(p: ParsedParams<'export.mesh'>): Promise<Result<'export.mesh'>> {
+    // The destination is checked before anything else, so a refused one never depends on the run.
+    const exportsDir = path.join((await this.repo()).caseFolder(p.caseId), 'exports');
+    const named =
+      p.fileName !== undefined ? path.join(exportsDir, exportFileName(p.fileName, p.format)) : null;
+    if (p.grant !== undefined) this.paths.exportGrant(p.grant, p.format, false);
     const runId = await this.resolveRun(p.caseId, p.runId);
     const jobId = newId('export');
     const output =
-      p.outputPath ?? path.join((await this.repo()).caseFolder(p.caseId), 'exports', `${runId}.${p.format}`);
-    if (!path.isAbsolute(output))
-      throw new NavApiError('bad-request', `output path must be absolute: ${output}`);
+      p.grant !== undefined
+        ? this.paths.exportGrant(p.grant, p.format, true)
+        : (named ?? path.join(exportsDir, `${runId}.${p.format}`));
+    if (p.grant === undefined && path.dirname(output) !== exportsDir)
+      throw new NavApiError('bad-request', `export ${output}: not in the case's exports folder`);
     const emit = (progress: number, stage: string, done = false, error: string | null = null): void =>
       this.events.emit({
         type: 'export',

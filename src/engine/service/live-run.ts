@@ -51,7 +51,11 @@ export class LiveRun {
   private endedAt: number | null = null;
   private readonly entered = new Map<number, number>();
   private latencies: number[] = [];
+  private runLatency = { sum: 0, n: 0 };
   private lastStats: { at: number; processed: Map<string, number> } | null = null;
+  /** The pipeline's latest stats and when they came: the run's rates are reported from them at the end. */
+  private lastPipelineStats: { at: number; event: StatsEvent } | null = null;
+  private indexFailed = false;
   private lastTracking: TrackingState | null = null;
   private frameCount = 0;
   private keyframeCount = 0;
@@ -172,12 +176,14 @@ export class LiveRun {
       });
       if (result.mesh) this.publishFinalMesh(result.mesh);
       await this.finish(result.report.sourceError ? 'interrupted' : 'complete', !!result.mesh);
+      this.emitRunStats();
       this.setState('finished');
     } catch (err) {
       this.error = (err as Error).message;
       this.log('error', `run failed: ${this.error}`);
       await this.writer.flush().catch(() => undefined);
       await this.finish('failed', false).catch(() => undefined);
+      this.emitRunStats();
       this.setState('failed');
     } finally {
       this.endedAt = performance.now();
@@ -222,11 +228,15 @@ export class LiveRun {
           this.entered.delete(index);
         }
         const produced = now();
-        if (entered !== undefined) this.latencies.push(produced - entered);
+        if (entered !== undefined) {
+          this.latencies.push(produced - entered);
+          this.runLatency.sum += produced - entered;
+          this.runLatency.n++;
+        }
         this.frameCount++;
         if (e.isKeyframe) this.keyframeCount++;
         this.lastTime = e.timestamp;
-        void this.writer
+        this.writer
           .appendFrame({
             i: e.index,
             t: e.timestamp,
@@ -236,7 +246,12 @@ export class LiveRun {
             d: e.depthFrame === e.index,
             ...(e.depthFrame !== null && e.depthFrame !== e.index ? { df: e.depthFrame } : {}),
           })
-          .catch((err: Error) => this.log('error', `frame index write failed: ${err.message}`));
+          .catch((err: Error) => {
+            // Said once; flush() at the end of the run fails the run with the same error.
+            if (this.indexFailed) return;
+            this.indexFailed = true;
+            this.log('error', `recording: ${err.message}`);
+          });
         if (e.trackingState !== this.lastTracking) {
           this.lastTracking = e.trackingState;
           this.sinks.event({ type: 'tracking', state: e.trackingState, frameId: e.index });
@@ -276,8 +291,31 @@ export class LiveRun {
     }
   }
 
+  /**
+   * Once the run has ended: every stage's rate over the whole run (frames / seconds of processing) and
+   * the run's mean latency, so the status bar keeps showing what the run achieved.
+   */
+  private emitRunStats(): void {
+    const last = this.lastPipelineStats;
+    if (!last) return;
+    const seconds = (last.at - this.startedAt) / 1000;
+    const e = last.event;
+    this.sinks.event({
+      type: 'stats',
+      scope: 'run',
+      framesIn: e.framesIn,
+      framesProcessed: e.framesProcessed,
+      framesDropped: e.framesDropped,
+      keyframes: e.keyframes,
+      executionProvider: e.executionProvider,
+      latencyMs: this.runLatency.n ? this.runLatency.sum / this.runLatency.n : 0,
+      stages: e.stages.map((s) => ({ ...s, rateHz: seconds > 0 ? s.processed / seconds : 0 })),
+    });
+  }
+
   private toStatsEvent(e: StatsEvent): NavEvent {
     const at = performance.now();
+    this.lastPipelineStats = { at, event: e };
     const prev = this.lastStats;
     const processed = new Map(e.stages.map((s) => [s.name, s.processed]));
     this.lastStats = { at, processed };
@@ -287,6 +325,7 @@ export class LiveRun {
     this.latencies = [];
     return {
       type: 'stats',
+      scope: 'recent',
       framesIn: e.framesIn,
       framesProcessed: e.framesProcessed,
       framesDropped: e.framesDropped,

@@ -8,7 +8,7 @@
  *                  "df":frame whose depth it shows (the latest keyframe's, when "d" is false; optional)}
  */
 import { existsSync } from 'node:fs';
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import {
@@ -49,11 +49,19 @@ export type FrameRecord = z.output<typeof frameLineSchema>;
 const DEFAULT_DEPTH_SCALE = 50;
 /** Pending depth writes allowed before the depth stage is made to wait (recording never drops). */
 const MAX_PENDING_WRITES = 16;
+const FRAMES_FILE = 'frames.jsonl';
 
 export class RunFolderWriter {
   private pending = 0;
   private tail: Promise<void> = Promise.resolve();
+  /**
+   * Index appends run one after another in call order: concurrent appendFile calls may land in any
+   * order (libuv's thread pool), and review binary-searches the index by time.
+   */
+  private indexTail: Promise<void> = Promise.resolve();
   private writeError: Error | null = null;
+  private indexError: Error | null = null;
+  private indexedFrames = 0;
   readonly intrinsics: DatasetIntrinsics;
 
   private constructor(
@@ -72,11 +80,10 @@ export class RunFolderWriter {
       ...camera,
       depth_scale: camera.depth_scale ?? DEFAULT_DEPTH_SCALE,
     };
-    const { mkdir } = await import('node:fs/promises');
     await mkdir(path.join(folder, 'depth'), { recursive: true });
     await writeFile(path.join(folder, 'source.json'), JSON.stringify(source, null, 1));
     await writeIntrinsics(path.join(folder, 'intrinsics.json'), intrinsics);
-    await writeFile(path.join(folder, 'frames.jsonl'), '');
+    await writeFile(path.join(folder, FRAMES_FILE), '');
     return new RunFolderWriter(folder, intrinsics);
   }
 
@@ -101,14 +108,34 @@ export class RunFolderWriter {
     if (this.pending > MAX_PENDING_WRITES) await this.tail;
   }
 
-  async appendFrame(record: FrameRecord): Promise<void> {
-    await appendFile(path.join(this.folder, 'frames.jsonl'), JSON.stringify(record) + '\n');
+  /**
+   * Queues one line of the frame index, written after every line queued before it. Resolves when the
+   * line is on disk; rejects with the first index write error. After that error nothing more is
+   * appended: a failed append may have left half a line, which the reader tolerates only at the end.
+   */
+  appendFrame(record: FrameRecord): Promise<void> {
+    const line = JSON.stringify(record) + '\n';
+    const written = this.indexTail.then(async () => {
+      if (this.indexError) throw this.indexError;
+      try {
+        await appendFile(path.join(this.folder, FRAMES_FILE), line);
+        this.indexedFrames++;
+      } catch (err) {
+        this.indexError = new Error(
+          `frame index ${path.join(this.folder, FRAMES_FILE)}: writing frame ${record.i} failed (${(err as Error).message}); the index keeps its first ${this.indexedFrames} frames`,
+        );
+        throw this.indexError;
+      }
+    });
+    this.indexTail = written.catch(() => undefined);
+    return written;
   }
 
-  /** Waits for queued depth writes; throws the first write error. */
+  /** Waits for every queued depth write and index line; throws the first error of either. */
   async flush(): Promise<void> {
-    await this.tail;
+    await Promise.all([this.tail, this.indexTail]);
     if (this.writeError) throw this.writeError;
+    if (this.indexError) throw this.indexError;
   }
 }
 
@@ -126,7 +153,7 @@ export async function readRunFolder(folder: string): Promise<RunFolder> {
   if (!source.success) throw new NavApiError('internal', describeZodError(source.error, sourceFile));
   const intrinsics = await readIntrinsics(path.join(folder, 'intrinsics.json'));
   const frames: FrameRecord[] = [];
-  const framesFile = path.join(folder, 'frames.jsonl');
+  const framesFile = path.join(folder, FRAMES_FILE);
   const lines = existsSync(framesFile) ? (await readFile(framesFile, 'utf8')).split('\n') : [];
   lines.forEach((line, n) => {
     if (line.trim() === '') return;
@@ -143,10 +170,22 @@ export async function readRunFolder(folder: string): Promise<RunFolder> {
       throw new NavApiError('internal', describeZodError(parsed.error, `${framesFile}:${n + 1}`));
     frames.push(parsed.data);
   });
-  return { folder, source: source.data, intrinsics, frames };
+  return { folder, source: source.data, intrinsics, frames: inTimeOrder(frames) };
 }
 
-/** The processed frame nearest to a time (frames are in time order). */
+/**
+ * The index in time order. The writer appends in processing order, which is time order; an index
+ * written otherwise (by a version whose appends could race) is sorted here, so review finds the right
+ * frame instead of a binary search going astray.
+ */
+export function inTimeOrder(frames: FrameRecord[]): FrameRecord[] {
+  for (let n = 1; n < frames.length; n++) {
+    if (frames[n]!.t < frames[n - 1]!.t) return [...frames].sort((a, b) => a.t - b.t || a.i - b.i);
+  }
+  return frames;
+}
+
+/** The processed frame nearest to a time; `frames` in time order (as readRunFolder returns them). */
 export function nearestFrame(frames: readonly FrameRecord[], timeS: number): FrameRecord | null {
   if (frames.length === 0) return null;
   let lo = 0;

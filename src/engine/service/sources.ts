@@ -1,6 +1,7 @@
 /**
  * Turns a source request from the UI into a frame source with its calibration: bundled samples and
- * dataset folders through the dataset contract, video files through ffmpeg (src/engine/capture).
+ * dataset folders through the dataset contract, video files through ffmpeg (src/engine/capture). A
+ * `file` source is opened only where the path policy allows it (path-policy.ts).
  */
 import { existsSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import type { PinholeIntrinsics } from '../../shared/camera.js';
 import { DatasetFrameSource } from '../capture/dataset-source.js';
 import type { FrameSource } from '../capture/frame-source.js';
 import type { DatasetInfo } from '../dataset/dataset.js';
+import type { PathPolicy } from './path-policy.js';
 
 export interface OpenedSource {
   spec: SourceSpec;
@@ -31,11 +33,16 @@ export function samplePath(samplesRoot: string, name: string): string {
   return path.join(samplesRoot, name);
 }
 
-export async function openSource(spec: SourceSpec, samplesRoot: string): Promise<OpenedSource> {
+export async function openSource(
+  spec: SourceSpec,
+  samplesRoot: string,
+  policy: PathPolicy,
+): Promise<OpenedSource> {
   switch (spec.kind) {
     case 'sample':
     case 'file': {
-      const root = spec.kind === 'sample' ? samplePath(samplesRoot, spec.name) : path.resolve(spec.path);
+      const root =
+        spec.kind === 'sample' ? samplePath(samplesRoot, spec.name) : policy.checkSource(spec.path);
       if (!existsSync(root))
         throw new NavApiError('not-found', `${root}: no such ${spec.kind === 'sample' ? 'sample' : 'file'}`);
       if (!statSync(root).isDirectory()) {
@@ -69,8 +76,37 @@ export async function openSource(spec: SourceSpec, samplesRoot: string): Promise
   }
 }
 
-/** Bundled samples (folders with intrinsics.json under samplesRoot) and capture devices present. */
-export async function listSources(samplesRoot: string): Promise<SourceInfo[]> {
+/** Datasets listed from one configured root: the root itself or its sub-folders with intrinsics.json. */
+const MAX_LISTED_PER_ROOT = 200;
+
+async function datasetsUnder(root: string): Promise<SourceInfo[]> {
+  const entry = (folder: string): SourceInfo => ({
+    source: { kind: 'file', path: folder },
+    label: `Dataset: ${path.basename(folder)}`,
+    available: true,
+    detail: folder,
+  });
+  if (!existsSync(root) || !statSync(root).isDirectory()) return [];
+  if (existsSync(path.join(root, 'intrinsics.json'))) return [entry(root)];
+  const out: SourceInfo[] = [];
+  for (const e of (await readdir(root, { withFileTypes: true })).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  )) {
+    if (out.length >= MAX_LISTED_PER_ROOT) break;
+    if (e.isDirectory() && existsSync(path.join(root, e.name, 'intrinsics.json')))
+      out.push(entry(path.join(root, e.name)));
+  }
+  return out;
+}
+
+/**
+ * Bundled samples (folders with intrinsics.json under samplesRoot), datasets in the configured source
+ * roots, and capture devices present.
+ */
+export async function listSources(
+  samplesRoot: string,
+  configuredRoots: readonly string[] = [],
+): Promise<SourceInfo[]> {
   const out: SourceInfo[] = [];
   if (existsSync(samplesRoot)) {
     for (const entry of (await readdir(samplesRoot, { withFileTypes: true })).sort((a, b) =>
@@ -86,6 +122,7 @@ export async function listSources(samplesRoot: string): Promise<SourceInfo[]> {
       });
     }
   }
+  for (const root of configuredRoots) out.push(...(await datasetsUnder(root)));
   if (process.platform === 'linux' && existsSync('/dev')) {
     for (const name of (await readdir('/dev')).filter((n) => /^video\d+$/.test(n)).sort()) {
       out.push({

@@ -1,4 +1,8 @@
-/** Export a run's mesh: format, output path, progress. */
+/**
+ * Export a run's mesh: format, destination, progress. The page never names a path (docs/security.md):
+ * it gives a file name for the case's exports folder, or, in the desktop app, asks main for its save
+ * dialog and gets back a grant for the file the user chose.
+ */
 import { useEffect, useState } from 'react';
 import type { NavApi } from '../../shared/api/nav-api.js';
 import type { CaseDetail, ExportResult, MeshFormat, NavEvent } from '../../shared/api/schemas.js';
@@ -22,7 +26,10 @@ const FORMATS: { id: MeshFormat; label: string; note: string }[] = [
 
 export function ExportView({ api, active, detail, onError }: Props) {
   const [format, setFormat] = useState<MeshFormat>('ply');
-  const [outputPath, setOutputPath] = useState('');
+  const [fileName, setFileName] = useState('');
+  /** A destination chosen in the desktop app's save dialog, for one export in its format. */
+  const [chosen, setChosen] = useState<{ grant: string; fileName: string; format: MeshFormat } | null>(null);
+  const hasDialog = api.host === 'electron';
   const [progress, setProgress] = useState<ExportEvent | null>(null);
   const [result, setResult] = useState<ExportResult | null>(null);
   const [busy, setBusy] = useState(false);
@@ -45,16 +52,32 @@ export function ExportView({ api, active, detail, onError }: Props) {
     if (!detail || !runId || busy) return;
     setBusy(true);
     setResult(null);
+    const destination = chosen
+      ? { grant: chosen.grant }
+      : fileName.trim()
+        ? { fileName: fileName.trim() }
+        : {};
     api
-      .call('export.mesh', {
-        caseId: detail.summary.id,
-        runId,
-        format,
-        outputPath: outputPath.trim() || undefined,
-      })
+      .call('export.mesh', { caseId: detail.summary.id, runId, format, ...destination })
       .then(setResult)
       .catch((e: Error) => onError(e.message))
-      .finally(() => setBusy(false));
+      // A grant is good for one export: the next one asks again.
+      .finally(() => {
+        setChosen(null);
+        setBusy(false);
+      });
+  };
+
+  const choose = (): void => {
+    if (!detail || busy) return;
+    api
+      .call('export.chooseDestination', { caseId: detail.summary.id, runId: runId || undefined, format })
+      .then((r) => {
+        if (!r.grant || !r.fileName) return;
+        setFormat(r.format);
+        setChosen({ grant: r.grant, fileName: r.fileName, format: r.format });
+      })
+      .catch((e: Error) => onError(e.message));
   };
 
   useKeys(active, { e: run });
@@ -86,7 +109,11 @@ export function ExportView({ api, active, detail, onError }: Props) {
                   name="format"
                   value={f.id}
                   checked={format === f.id}
-                  onChange={() => setFormat(f.id)}
+                  onChange={() => {
+                    setFormat(f.id);
+                    // The chosen file was for the previous format.
+                    setChosen(null);
+                  }}
                   data-testid={`format-${f.id}`}
                 />
                 {f.label} <small>{f.note}</small>
@@ -94,14 +121,30 @@ export function ExportView({ api, active, detail, onError }: Props) {
             ))}
           </fieldset>
           <label>
-            Output path (optional; default: the case folder's exports/)
+            File name in the case's exports folder (optional)
             <input
-              value={outputPath}
-              onChange={(e) => setOutputPath(e.target.value)}
-              placeholder="/path/to/mesh.ply"
-              data-testid="export-path"
+              value={fileName}
+              onChange={(e) => setFileName(e.target.value)}
+              placeholder={`liver.${format}`}
+              disabled={chosen !== null}
+              data-testid="export-file-name"
             />
           </label>
+          {hasDialog && (
+            <div className="row">
+              <button type="button" onClick={choose} disabled={!detail || busy} data-testid="export-choose">
+                Save as…
+              </button>
+              <span className="mono" data-testid="export-destination">
+                {chosen ? `to ${chosen.fileName} (chosen)` : 'or choose a file anywhere'}
+              </span>
+              {chosen && (
+                <button type="button" className="link" onClick={() => setChosen(null)}>
+                  use the exports folder
+                </button>
+              )}
+            </div>
+          )}
           <button
             type="button"
             className="primary"

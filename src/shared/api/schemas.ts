@@ -248,15 +248,45 @@ export const requestTable = {
     result: measurementSchema,
   },
   'measurements.list': { params: caseRef, result: z.array(measurementSchema) },
+  /**
+   * Where an export goes (docs/security.md, "Paths from the UI"): the renderer never names a path. A
+   * file name lands in the case's exports folder; a grant is a destination the user chose in the
+   * desktop app's save dialog (export.chooseDestination); neither: <case folder>/exports/<run>.<format>.
+   */
   'export.mesh': {
-    params: z.object({
-      caseId: id,
-      runId: id.optional(),
-      format: meshFormatSchema,
-      /** Absolute path; default: <case folder>/exports/<run>.<format>. */
-      outputPath: z.string().min(1).max(4096).optional(),
-    }),
+    params: z
+      .object({
+        caseId: id,
+        runId: id.optional(),
+        format: meshFormatSchema,
+        /** A file name only (no folders, no '..'), written to the case's exports folder. */
+        fileName: z.string().min(1).max(128).optional(),
+        /** Single-use token of a destination picked in the save dialog. */
+        grant: id.optional(),
+        outputPath: z
+          .never({
+            error:
+              'not accepted: the UI cannot name a path; give a fileName (the case exports folder) or a grant from export.chooseDestination',
+          })
+          .optional(),
+      })
+      .refine((p) => !(p.fileName !== undefined && p.grant !== undefined), {
+        error: 'give a fileName or a grant, not both',
+      }),
     result: exportResultSchema,
+  },
+  /**
+   * Desktop app only: main shows the native save dialog and registers the chosen file with the engine.
+   * Answers a grant for export.mesh (null when the user cancelled) and the chosen file's name; the
+   * format follows the extension chosen. The browser host answers 'unavailable' (use a fileName).
+   */
+  'export.chooseDestination': {
+    params: z.object({ caseId: id, runId: id.optional(), format: meshFormatSchema }),
+    result: z.object({
+      grant: id.nullable(),
+      fileName: text(255).nullable(),
+      format: meshFormatSchema,
+    }),
   },
 } as const;
 
@@ -295,20 +325,25 @@ export const stageStatsSchema = z.object({
   dropped: z.number().int().nonnegative(),
   meanMs: nonNegative,
   p95Ms: nonNegative,
-  /** Frames per second through this stage over the last few seconds. */
+  /** Frames per second through this stage: over the last few seconds, or over the run (scope 'run'). */
   rateHz: nonNegative,
 });
 
 export const navEventSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('stats'),
+    /**
+     * 'recent': rates and latency over the last few seconds, while a run goes. 'run': the last event of
+     * a run, with its rates and latency over the whole run.
+     */
+    scope: z.enum(['recent', 'run']).default('recent'),
     framesIn: z.number().int().nonnegative(),
     framesProcessed: z.number().int().nonnegative(),
     framesDropped: z.number().int().nonnegative(),
     keyframes: z.number().int().nonnegative(),
     stages: z.array(stageStatsSchema).max(32),
     executionProvider: text(100).nullable(),
-    /** Capture -> frame event, mean over the last few seconds. */
+    /** Capture -> frame event, mean over the last few seconds (or the run). */
     latencyMs: nonNegative,
   }),
   z.object({
