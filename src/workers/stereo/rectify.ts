@@ -21,6 +21,7 @@ import {
   transpose3,
 } from '../../shared/math/mat4.js';
 import { so3Exp, so3Log } from '../../shared/math/so3.js';
+import { nativeRemapRgb } from './sgm.js';
 
 export interface CameraModel extends PinholeIntrinsics {
   /** k1 k2 p1 p2 [k3 [k4 k5 k6]] (OpenCV order); empty = none. */
@@ -138,29 +139,9 @@ export function rectifyMap(cam: CameraModel, r: Mat3, k: PinholeIntrinsics): Rem
   return { width: k.width, height: k.height, x: mx, y: my };
 }
 
-/** Bilinear resampling through a table; samples outside the source are black. */
+/** Bilinear resampling through a table (native); samples outside the source are black. */
 export function remapRgb(img: RgbImage, map: RemapTable): RgbImage {
-  const out = new Uint8Array(map.width * map.height * 3);
-  const w = img.width;
-  const h = img.height;
-  const src = img.data;
-  for (let i = 0; i < map.x.length; i++) {
-    const x = map.x[i]!;
-    const y = map.y[i]!;
-    if (!(x >= 0 && y >= 0 && x <= w - 1 && y <= h - 1)) continue;
-    const x0 = Math.min(w - 2, Math.floor(x));
-    const y0 = Math.min(h - 2, Math.floor(y));
-    const fx = x - x0;
-    const fy = y - y0;
-    const a = 3 * (y0 * w + x0);
-    const b = a + 3 * w;
-    for (let c = 0; c < 3; c++) {
-      const top = src[a + c]! + fx * (src[a + 3 + c]! - src[a + c]!);
-      const bottom = src[b + c]! + fx * (src[b + 3 + c]! - src[b + c]!);
-      out[3 * i + c] = Math.round(top + fy * (bottom - top));
-    }
-  }
-  return { width: map.width, height: map.height, data: out };
+  return nativeRemapRgb(img, map.x, map.y, map.width, map.height);
 }
 
 /**
