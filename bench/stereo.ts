@@ -449,7 +449,7 @@ async function rawSection(): Promise<void> {
   console.log(
     `\nRaw pair (img_left/right.png) rectified by NavWS from calib.* (distortion, R, T; rectified fx ${k.fx.toFixed(1)} px, tables ${setupMs.toFixed(0)} ms once): ` +
       `median ${e.medianMm.toFixed(2)} mm, p90 ${e.p90Mm.toFixed(2)} mm, RMSE ${e.rmseMm.toFixed(2)} mm, bias ${e.medianSignedMm.toFixed(2)} mm, ` +
-      `${pct(e.ctCoverage)} of ${e.ctPixels} CT pixels in mask_eval.png; ${median(times).toFixed(1)} ms/frame at 720x576 including the remap (JS) and the depth carried back to the raw left camera`,
+      `${pct(e.ctCoverage)} of ${e.ctPixels} CT pixels in mask_eval.png; ${median(times).toFixed(1)} ms/frame at 720x576 including the remap of both views and the depth carried back to the raw left camera`,
   );
 }
 
