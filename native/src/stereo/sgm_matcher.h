@@ -45,7 +45,9 @@ struct SgmStats {
   size_t rejected_uniqueness = 0;
   size_t rejected_lr = 0;
   size_t rejected_speckle = 0;
-  unsigned threads = 1;
+  // Row bands matched in parallel (min(pool size, rows / 48)); the result depends slightly on it, as each
+  // band restarts its vertical paths 32 rows early.
+  unsigned bands = 1;
 };
 
 // Per-band working rows. Path costs are stored per pixel with kPathGuard lanes of "infinity" on both

@@ -162,7 +162,7 @@ class MatcherWrap : public Napi::ObjectWrap<MatcherWrap> {
     out.Set("rejectedLr", static_cast<double>(st.rejected_lr));
     out.Set("rejectedSpeckle", static_cast<double>(st.rejected_speckle));
     out.Set("rejectedRange", static_cast<double>(rejected_range));
-    out.Set("bands", static_cast<double>(st.threads));
+    out.Set("bands", static_cast<double>(st.bands));
     out.Set("avx2", SgmMatcher::UsesAvx2());
     return out;
   }
