@@ -1,5 +1,6 @@
 // Semi-global matching (Hirschmüller 2008) on a rectified pair: 9x7 census cost (Hamming distance),
-// aggregation along 4 or 8 paths with P1/P2 (P2 lowered across intensity edges), winner-takes-all with
+// aggregation along 4, 5 (one sweep, optionally over box-summed costs) or 8 paths with P1/P2 (P2 optionally
+// lowered across intensity edges), winner-takes-all with
 // parabola sub-pixel refinement, uniqueness and left-right consistency checks, a speckle filter and a
 // per-pixel confidence. Disparity d means x_right = x_left - d (left view is the reference).
 //
