@@ -70,7 +70,7 @@ struct BandArgs {
 
 namespace base {
 #define SGM_AVX2 0
-#include "stereo/sgm_rows.inc"
+#include "stereo/sgm_rows.h"  // NOLINT: included twice on purpose
 #undef SGM_AVX2
 }  // namespace base
 
@@ -82,7 +82,7 @@ namespace base {
 #pragma GCC target("avx2,popcnt")
 namespace avx2 {
 #define SGM_AVX2 1
-#include "stereo/sgm_rows.inc"
+#include "stereo/sgm_rows.h"  // NOLINT: included twice on purpose
 #undef SGM_AVX2
 }  // namespace avx2
 #pragma GCC pop_options
