@@ -51,7 +51,9 @@ test(
       await finished;
       const status = await api.call('status.get', {});
       assert.equal(status.run.state, 'finished', status.run.error ?? '');
-      assert.ok(frames.length >= 6, `${frames.length} live frames`);
+      // A live replay drops frames while processing lags (drop-oldest), so how many arrive depends on the
+      // machine; each that arrives must carry the stereo depth.
+      assert.ok(frames.length >= 1, 'no live frame arrived');
       // The live depth is the stereo depth: metric, within a millimetre of the phantom's exact depth.
       for (const f of frames.slice(0, 3)) {
         const gt = await readDatasetDepth(ds, f.frameId);
