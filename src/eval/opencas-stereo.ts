@@ -20,6 +20,7 @@ import { type PinholeIntrinsics, scaleIntrinsics } from '../shared/camera.js';
 import type { DepthImage, RgbImage } from '../shared/frames.js';
 import { type Mat3, type Vec3, rotateVector } from '../shared/math/mat4.js';
 import { readRgbPng } from '../engine/dataset/images.js';
+import { distort } from '../workers/stereo/rectify.js';
 import type { RectifiedGeometry } from '../workers/stereo/sgm.js';
 
 export interface OpenCasStereo {
@@ -282,8 +283,11 @@ export interface CtDepthError {
   medianSignedMm: number;
 }
 
-/** Error of a depth map (mm, 0 = unknown) against the CT samples of openCasAtSize. */
-export function depthErrorVsCt(depth: DepthImage, sample: OpenCasAtSize): CtDepthError {
+/** CT depth per pixel (0 = no sample) and the evaluated region. */
+export type CtSamples = Pick<OpenCasAtSize, 'ctDepth' | 'evalMask'>;
+
+/** Error of a depth map (mm, 0 = unknown) against CT samples (openCasAtSize, loadOpenCasRaw). */
+export function depthErrorVsCt(depth: DepthImage, sample: CtSamples): CtDepthError {
   const ct = sample.ctDepth.data;
   if (depth.width !== sample.ctDepth.width || depth.height !== sample.ctDepth.height) {
     throw new RangeError(
@@ -322,5 +326,68 @@ export function depthErrorVsCt(depth: DepthImage, sample: OpenCasAtSize): CtDept
     p90Mm: q(abs, 0.9),
     rmseMm: abs.length ? Math.sqrt(sq / abs.length) : NaN,
     medianSignedMm: q(signed, 0.5),
+  };
+}
+
+/** The raw (unrectified) Open-CAS pair with its calibration as a stereo.json profile, and CT samples on it. */
+export interface OpenCasRaw {
+  left: RgbImage;
+  right: RgbImage;
+  /** stereo.json content (docs/stereo.md) built from the calib.* files: distortion, R, T. */
+  profile: Record<string, unknown>;
+  /** CT depth (mm, left camera frame) at the raw left pixels inside mask_eval.png, projected with distortion. */
+  sample: CtSamples;
+}
+
+export async function loadOpenCasRaw(dir: string): Promise<OpenCasRaw> {
+  const [left, right] = await Promise.all([
+    readRgbPng(path.join(dir, 'img_left.png')),
+    readRgbPng(path.join(dir, 'img_right.png')),
+  ]);
+  const kl = await readNumbers(path.join(dir, 'calib.left.intrinsics.txt'));
+  const kr = await readNumbers(path.join(dir, 'calib.right.intrinsics.txt'));
+  const dl = await readNumbers(path.join(dir, 'calib.left.distortion.txt'));
+  const dr = await readNumbers(path.join(dir, 'calib.right.distortion.txt'));
+  const t = await readNumbers(path.join(dir, 'calib.l2r.txt'));
+  if (kl.length !== 9 || kr.length !== 9 || t.length !== 16)
+    throw new Error(`${dir}: calib.* files are incomplete`);
+  const cam = (k: number[], d: number[]) => ({
+    width: left.width,
+    height: left.height,
+    fx: k[0]!,
+    fy: k[4]!,
+    cx: k[2]!,
+    cy: k[5]!,
+    distortion: d,
+  });
+  const profile = {
+    layout: 'separate',
+    left: cam(kl, dl),
+    right: cam(kr, dr),
+    R: [t[0]!, t[1]!, t[2]!, t[4]!, t[5]!, t[6]!, t[8]!, t[9]!, t[10]!],
+    T: [t[3]!, t[7]!, t[11]!],
+    // The liver lies 42-64 mm from the scope.
+    depth_range_mm: [30, 90],
+  };
+  const maskFile = path.join(dir, 'mask_eval.png');
+  const evalMask = readMask1(await readFile(maskFile), maskFile, left.width, left.height);
+  const xyz = await readNumbers(path.join(dir, 'ct_surface.xyz'));
+  const ct = new Float32Array(left.width * left.height);
+  for (let i = 0; i + 2 < xyz.length; i += 3) {
+    const z = xyz[i + 2]!;
+    if (!(z > 0)) continue;
+    const [xd, yd] = distort(dl, xyz[i]! / z, xyz[i + 1]! / z);
+    const u = Math.round(kl[0]! * xd + kl[2]!);
+    const v = Math.round(kl[4]! * yd + kl[5]!);
+    if (u < 0 || v < 0 || u >= left.width || v >= left.height) continue;
+    const p = v * left.width + u;
+    if (!evalMask[p]) continue;
+    if (ct[p] === 0 || z < ct[p]!) ct[p] = z;
+  }
+  return {
+    left,
+    right,
+    profile,
+    sample: { ctDepth: { width: left.width, height: left.height, data: ct }, evalMask },
   };
 }

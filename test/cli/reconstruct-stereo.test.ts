@@ -37,6 +37,7 @@ after(() => rm(tmp, { recursive: true, force: true }));
 
 interface Report {
   modes: { depth: string };
+  scaleSource: string | null;
   frames: { processed: number; lost: number };
   metrics: {
     trajectory: { ateSe3: { rmse: number } };
@@ -51,6 +52,7 @@ test('reconstruct --depth stereo gives a metric trajectory and surface on the st
   return readFile(path.join(out, 'report.json'), 'utf8').then((text) => {
     const report = JSON.parse(text) as Report;
     assert.equal(report.modes.depth, 'stereo');
+    assert.equal(report.scaleSource, 'stereo');
     assert.equal(report.frames.processed, 16);
     assert.equal(report.frames.lost, 0);
     // Metric depth: no scale alignment, sub-millimetre trajectory and surface.

@@ -5,7 +5,14 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { depthErrorVsCt, loadOpenCasStereo, openCasAtSize } from '../../src/eval/opencas-stereo.js';
+import {
+  depthErrorVsCt,
+  loadOpenCasRaw,
+  loadOpenCasStereo,
+  openCasAtSize,
+} from '../../src/eval/opencas-stereo.js';
+import { parseStereoCalibration } from '../../src/engine/dataset/stereo-calibration.js';
+import { StereoDepthEngine } from '../../src/workers/stereo/stereo-depth.js';
 import { DEFAULT_STEREO_MATCHER } from '../../src/workers/stereo/client.js';
 import { SgmMatcher } from '../../src/workers/stereo/sgm.js';
 
@@ -48,5 +55,28 @@ test(
       // Depth is metric: no scale to fit, the bias stays well under a millimetre.
       assert.ok(Math.abs(e.medianSignedMm) < 1.0, `${w}x${h}: bias ${e.medianSignedMm.toFixed(3)} mm`);
     }
+  },
+);
+
+test(
+  'NavWS rectifies the raw pair from its calibration as OpenCV does, and its depth is within 1.5 mm of the CT',
+  { skip },
+  async () => {
+    const raw = await loadOpenCasRaw(dir);
+    const calibration = parseStereoCalibration(JSON.stringify(raw.profile), 'opencas profile');
+    const r = calibration.rectification!;
+    // OpenCV 4.6 stereoRectify (CALIB_ZERO_DISPARITY) on the same calibration gives this R1.
+    const opencvR1 = [
+      0.998636, -0.00587, -0.051891, 0.006229, 0.999958, 0.00676, 0.051849, -0.007074, 0.99863,
+    ];
+    r.rectify.r1.forEach((v, i) =>
+      assert.ok(Math.abs(v - opencvR1[i]!) < 2e-6, `R1[${i}] ${v} vs ${opencvR1[i]}`),
+    );
+    const engine = new StereoDepthEngine(calibration, DEFAULT_STEREO_MATCHER);
+    const { depth } = engine.estimate(raw.left, raw.right);
+    const e = depthErrorVsCt(depth, raw.sample);
+    assert.ok(e.ctPixels > 3000, `${e.ctPixels} CT pixels`);
+    assert.ok(e.medianMm <= 1.5, `median error ${e.medianMm.toFixed(3)} mm`);
+    assert.ok(e.ctCoverage >= 0.9, `${(100 * e.ctCoverage).toFixed(1)}% covered`);
   },
 );

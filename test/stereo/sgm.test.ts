@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SgmMatcher } from '../../src/workers/stereo/sgm.js';
+import { SgmMatcher, nativeRemapRgb } from '../../src/workers/stereo/sgm.js';
 import { planePair } from './synthetic-pair.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -215,4 +215,27 @@ test('the SSE2 build of the row kernels gives bit-identical results to the AVX2 
     assert.deepEqual(best[paths]!.d, base[paths]!.d, `${paths} paths: disparities differ`);
     assert.deepEqual(best[paths]!.c, base[paths]!.c, `${paths} paths: confidences differ`);
   }
+});
+
+test('the native remap reproduces an image through the identity table and shifts it through a shifted one', () => {
+  const pair = planePair(64, 32, 4, 0, 13);
+  const n = 64 * 32;
+  const mx = new Float32Array(n);
+  const my = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    mx[i] = i % 64;
+    my[i] = Math.floor(i / 64);
+  }
+  assert.deepEqual(nativeRemapRgb(pair.left, mx, my, 64, 32).data, pair.left.data);
+  for (let i = 0; i < n; i++) mx[i] = (i % 64) + 0.5;
+  const half = nativeRemapRgb(pair.left, mx, my, 64, 32);
+  const p = 3 * (10 * 64 + 20);
+  const expect = (pair.left.data[p]! + pair.left.data[p + 3]!) / 2;
+  assert.ok(Math.abs(half.data[p]! - expect) <= 0.5, `${half.data[p]} vs ${expect}`);
+  // The last column samples x = 63.5, outside the image: black, not a made-up edge value.
+  assert.equal(half.data[3 * (10 * 64 + 63)], 0);
+  assert.throws(
+    () => nativeRemapRgb(pair.left, mx.subarray(1), my, 64, 32),
+    /the maps are not outWidth\*outHeight/,
+  );
 });

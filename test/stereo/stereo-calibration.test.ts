@@ -37,12 +37,11 @@ test('bad profiles are refused with the reason', () => {
     [profile({ T: [-4, 0] }), /field 'T'/],
     [profile({ right: { ...camera, width: 320 } }), /left camera is 384x288 but right camera is 320x288/],
     [
-      profile({ left: { ...camera, distortion: [-0.3, 0.1, 0, 0, 0] } }),
-      /not a rectified pair \(non-zero distortion/,
+      profile({ left: { ...camera, distortion: [-0.3, 0.1, 0] } }),
+      /left: distortion needs 4, 5 or 8 coefficients/,
     ],
-    [profile({ R: [0.9998, -0.02, 0, 0.02, 0.9998, 0, 0, 0, 1] }), /R is not the identity/],
-    [profile({ T: [4, 0, 0] }), /T is not along -x/],
-    [profile({ right: { ...camera, cy: 150 } }), /differ in cy/],
+    [profile({ R: [1, 0.2, 0, 0, 1, 0, 0, 0, 1] }), /R is not a rotation matrix/],
+    [profile({ T: [0, -4, 0] }), /baseline is not horizontal/],
     [profile({ depth_range_mm: [100, 50] }), /min < max/],
   ];
   for (const [text, reason] of cases)
@@ -51,6 +50,44 @@ test('bad profiles are refused with the reason', () => {
     () => disparityRange(parseStereoCalibration(profile({ depth_range_mm: [2, 150] }))),
     /needs \d+ disparities \(at most 256\)/,
   );
+});
+
+test('an unrectified profile is rectified: both cameras parallel, the baseline along x', () => {
+  const a = 0.03;
+  const R = [Math.cos(a), 0, Math.sin(a), 0, 1, 0, -Math.sin(a), 0, Math.cos(a)];
+  const c = parseStereoCalibration(
+    profile({
+      R,
+      T: [-4, 0.2, 0.1],
+      left: { ...camera, distortion: [-0.2, 0.05, 0, 0, 0] },
+      right: { ...camera, fy: 322 },
+    }),
+  );
+  const r = c.rectification!;
+  assert.ok(r, 'expected a rectification');
+  const m = (x: Float64Array, i: number, j: number): number => x[i * 3 + j]!;
+  // R2 R R1^T = I: the rectified cameras are parallel.
+  for (let i = 0; i < 3; i++) {
+    for (let j = 0; j < 3; j++) {
+      let v = 0;
+      for (let k = 0; k < 3; k++)
+        for (let l = 0; l < 3; l++) v += m(r.rectify.r2, i, k) * R[k * 3 + l]! * m(r.rectify.r1, j, l);
+      assert.ok(Math.abs(v - (i === j ? 1 : 0)) < 1e-9, `R2 R R1^T[${i}][${j}] = ${v}`);
+    }
+  }
+  // R2 T = [-|T|, 0, 0].
+  const T = [-4, 0.2, 0.1];
+  const t2 = [0, 1, 2].map(
+    (i) => m(r.rectify.r2, i, 0) * T[0]! + m(r.rectify.r2, i, 1) * T[1]! + m(r.rectify.r2, i, 2) * T[2]!,
+  );
+  assert.ok(
+    Math.abs(t2[0]! + Math.hypot(...T)) < 1e-9 && Math.abs(t2[1]!) < 1e-9 && Math.abs(t2[2]!) < 1e-9,
+    String(t2),
+  );
+  assert.equal(c.baselineMm, Math.hypot(...T));
+  assert.equal(c.disparityOffset, 0);
+  assert.equal(c.matching.fx, 320);
+  assert.deepEqual(c.left, camera);
 });
 
 test('a profile that does not match the camera of the frames is refused', () => {

@@ -70,7 +70,7 @@ struct BandArgs {
 
 namespace base {
 #define SGM_AVX2 0
-#include "stereo/sgm_rows.inc"
+#include "stereo/sgm_rows.h"  // NOLINT: included twice on purpose
 #undef SGM_AVX2
 }  // namespace base
 
@@ -82,7 +82,7 @@ namespace base {
 #pragma GCC target("avx2,popcnt")
 namespace avx2 {
 #define SGM_AVX2 1
-#include "stereo/sgm_rows.inc"
+#include "stereo/sgm_rows.h"  // NOLINT: included twice on purpose
 #undef SGM_AVX2
 }  // namespace avx2
 #pragma GCC pop_options
@@ -296,7 +296,7 @@ SgmStats SgmMatcher::Compute(const uint8_t* left, const uint8_t* right, float* d
     stats.rejected_uniqueness += b.rejected_uniqueness;
     stats.rejected_lr += b.rejected_lr;
   }
-  stats.threads = static_cast<unsigned>(chunks);
+  stats.bands = static_cast<unsigned>(chunks);
   if (opt_.speckle_window > 0) stats.rejected_speckle = SpeckleFilter(disparity, confidence);
   const size_t n = static_cast<size_t>(width_) * height_;
   for (size_t i = 0; i < n; ++i) stats.valid += disparity[i] > 0 ? 1 : 0;

@@ -1,5 +1,6 @@
 // Semi-global matching (Hirschmüller 2008) on a rectified pair: 9x7 census cost (Hamming distance),
-// aggregation along 4 or 8 paths with P1/P2 (P2 lowered across intensity edges), winner-takes-all with
+// aggregation along 4, 5 (one sweep, optionally over box-summed costs) or 8 paths with P1/P2 (P2 optionally
+// lowered across intensity edges), winner-takes-all with
 // parabola sub-pixel refinement, uniqueness and left-right consistency checks, a speckle filter and a
 // per-pixel confidence. Disparity d means x_right = x_left - d (left view is the reference).
 //
@@ -45,7 +46,9 @@ struct SgmStats {
   size_t rejected_uniqueness = 0;
   size_t rejected_lr = 0;
   size_t rejected_speckle = 0;
-  unsigned threads = 1;
+  // Row bands matched in parallel (min(pool size, rows / 48)); the result depends slightly on it, as each
+  // band restarts its vertical paths 32 rows early.
+  unsigned bands = 1;
 };
 
 // Per-band working rows. Path costs are stored per pixel with kPathGuard lanes of "infinity" on both

@@ -9,6 +9,7 @@
 // subtracted first. The matcher keeps its cost volumes between calls (one allocation per size).
 #include <napi.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -161,7 +162,7 @@ class MatcherWrap : public Napi::ObjectWrap<MatcherWrap> {
     out.Set("rejectedLr", static_cast<double>(st.rejected_lr));
     out.Set("rejectedSpeckle", static_cast<double>(st.rejected_speckle));
     out.Set("rejectedRange", static_cast<double>(rejected_range));
-    out.Set("bands", static_cast<double>(st.threads));
+    out.Set("bands", static_cast<double>(st.bands));
     out.Set("avx2", SgmMatcher::UsesAvx2());
     return out;
   }
@@ -171,8 +172,58 @@ class MatcherWrap : public Napi::ObjectWrap<MatcherWrap> {
   int64_t external_bytes_ = 0;
 };
 
+// remapRgb(src, width, height, mapX, mapY, outWidth, outHeight) -> Uint8Array: bilinear resampling of an
+// RGB image through a lookup table (source pixel coordinates per output pixel; outside = black). The
+// rectification of each stereo frame, on the shared pool.
+Napi::Value RemapRgbJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 7) ThrowType(env, "remapRgb(src, width, height, mapX, mapY, outWidth, outHeight) needs 7 arguments");
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    ThrowType(env, "remapRgb: 'src' must be a Uint8Array");
+  for (int i : {1, 2, 5, 6})
+    if (!info[i].IsNumber()) ThrowType(env, "remapRgb: sizes must be numbers");
+  for (int i : {3, 4})
+    if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+      ThrowType(env, "remapRgb: 'mapX' and 'mapY' must be Float32Arrays");
+  const int w = info[1].As<Napi::Number>().Int32Value(), h = info[2].As<Napi::Number>().Int32Value();
+  const int ow = info[5].As<Napi::Number>().Int32Value(), oh = info[6].As<Napi::Number>().Int32Value();
+  if (w < 2 || h < 2 || ow < 1 || oh < 1 || w > (1 << 14) || h > (1 << 14) || ow > (1 << 14) || oh > (1 << 14))
+    ThrowRange(env, "remapRgb: sizes out of range");
+  Napi::Uint8Array src = info[0].As<Napi::Uint8Array>();
+  Napi::Float32Array mx = info[3].As<Napi::Float32Array>(), my = info[4].As<Napi::Float32Array>();
+  const size_t n = static_cast<size_t>(ow) * oh;
+  if (src.ElementLength() != static_cast<size_t>(w) * h * 3) ThrowRange(env, "remapRgb: 'src' is not width*height*3 bytes");
+  if (mx.ElementLength() != n || my.ElementLength() != n) ThrowRange(env, "remapRgb: the maps are not outWidth*outHeight");
+  Napi::Uint8Array out = Napi::Uint8Array::New(env, n * 3);
+  const uint8_t* s = src.Data();
+  const float* px = mx.Data();
+  const float* py = my.Data();
+  uint8_t* o = out.Data();
+  ThreadPool::shared().parallelFor(static_cast<size_t>(oh), 8, [&](size_t y0, size_t y1, unsigned) {
+    for (size_t i = y0 * ow; i < y1 * ow; ++i) {
+      const float x = px[i], y = py[i];
+      uint8_t* q = o + 3 * i;
+      if (!(x >= 0 && y >= 0 && x <= w - 1 && y <= h - 1)) {
+        q[0] = q[1] = q[2] = 0;
+        continue;
+      }
+      const int x0 = std::min(w - 2, static_cast<int>(x)), y0i = std::min(h - 2, static_cast<int>(y));
+      const float fx = x - x0, fy = y - y0i;
+      const uint8_t* a = s + 3 * (static_cast<size_t>(y0i) * w + x0);
+      const uint8_t* b = a + 3 * static_cast<size_t>(w);
+      for (int c = 0; c < 3; ++c) {
+        const float top = a[c] + fx * (a[3 + c] - a[c]);
+        const float bottom = b[c] + fx * (b[3 + c] - b[c]);
+        q[c] = static_cast<uint8_t>(std::lround(top + fy * (bottom - top)));
+      }
+    }
+  });
+  return out;
+}
+
 void InitStereo(Napi::Env env, Napi::Object exports) {
   exports.Set("Matcher", MatcherWrap::Define(env));
+  exports.Set("remapRgb", Napi::Function::New(env, RemapRgbJs, "remapRgb"));
   // A function, not a value: reading the size creates the pool, which must wait for the thread budget.
   exports.Set("threads", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
     return Napi::Number::New(info.Env(), ThreadPool::shared().size());

@@ -10,11 +10,19 @@
  *     "depth_range_mm": [min, max]               // optional, sets the disparity search range
  *   }
  *
- * Only already-rectified pairs are accepted so far (no distortion, R = I, T along -x, equal fy and cy):
- * an unrectified profile is refused with an error saying so, rather than matched along wrong lines.
+ * A profile that is already rectified (no distortion, R = I, T along -x, equal focal lengths and cy) is
+ * matched as it is; any other is rectified (src/workers/stereo/rectify.ts: tables computed once per profile,
+ * the depth carried back onto the left camera of the frames).
  */
 import { z } from 'zod';
 import { type PinholeIntrinsics, validateIntrinsics } from '../../shared/camera.js';
+import type { Mat3, Vec3 } from '../../shared/math/mat4.js';
+import {
+  type CameraModel,
+  type Rectification,
+  stereoRectify,
+  validateDistortion,
+} from '../../workers/stereo/rectify.js';
 import { readInputFile } from './read-input-file.js';
 
 const camera = z.object({
@@ -38,16 +46,24 @@ const schema = z.object({
 
 export type StereoLayout = z.infer<typeof schema>['layout'];
 
-/** A rectified stereo profile: depth = fx * baselineMm / (disparity - disparityOffset). */
+/**
+ * A stereo profile. The matcher works on the rectified pair: depth = matching.fx * baselineMm /
+ * (disparity - disparityOffset), in the rectified left camera `matching`.
+ */
 export interface StereoCalibration {
   layout: StereoLayout;
+  /** The source cameras (the frames' own), without distortion terms. */
   left: PinholeIntrinsics;
   right: PinholeIntrinsics;
+  /** The camera the pair is matched in: `left` for a rectified profile, else the rectified camera. */
+  matching: PinholeIntrinsics;
   baselineMm: number;
-  /** cx_left - cx_right (px). */
+  /** cx_left - cx_right (px) of the matched pair. */
   disparityOffset: number;
   /** Depths the matcher searches (mm). */
   depthRangeMm: [number, number];
+  /** Null for a rectified profile; else the source cameras with distortion and the rectification. */
+  rectification: { left: CameraModel; right: CameraModel; rectify: Rectification } | null;
 }
 
 export const DEFAULT_DEPTH_RANGE_MM: [number, number] = [20, 250];
@@ -91,10 +107,32 @@ export function parseStereoCalibration(text: string, file = 'stereo.json'): Ster
   )
     unrectified.push('the cameras differ in focal length');
   if (Math.abs(c.left.cy - c.right.cy) > PIXEL_TOLERANCE) unrectified.push('the cameras differ in cy');
+  let rectification: StereoCalibration['rectification'] = null;
   if (unrectified.length > 0) {
-    throw new Error(
-      `${file}: not a rectified pair (${unrectified.join('; ')}); NavWS matches rectified pairs only so far — rectify the frames first (e.g. OpenCV stereoRectify + initUndistortRectifyMap) and store the rectified profile`,
-    );
+    validateDistortion(c.left.distortion, `${file}: left`);
+    validateDistortion(c.right.distortion, `${file}: right`);
+    const r: Mat3 = Float64Array.from(c.R);
+    const det =
+      r[0]! * (r[4]! * r[8]! - r[5]! * r[7]!) -
+      r[1]! * (r[3]! * r[8]! - r[5]! * r[6]!) +
+      r[2]! * (r[3]! * r[7]! - r[4]! * r[6]!);
+    let orthogonal = Math.abs(det - 1) < 1e-4;
+    for (let i = 0; i < 3 && orthogonal; i++)
+      for (let j = 0; j < 3; j++) {
+        let d = 0;
+        for (let k = 0; k < 3; k++) d += r[i * 3 + k]! * r[j * 3 + k]!;
+        if (Math.abs(d - (i === j ? 1 : 0)) > 1e-4) orthogonal = false;
+      }
+    if (!orthogonal) throw new Error(`${file}: R is not a rotation matrix`);
+    const left: CameraModel = { ...c.left };
+    const right: CameraModel = { ...c.right };
+    let rectify: Rectification;
+    try {
+      rectify = stereoRectify(left, right, r, c.T as Vec3);
+    } catch (err) {
+      throw new Error(`${file}: ${(err as Error).message}`, { cause: err });
+    }
+    rectification = { left, right, rectify };
   }
   const range = c.depth_range_mm ?? DEFAULT_DEPTH_RANGE_MM;
   if (!(range[0] < range[1])) throw new Error(`${file}: depth_range_mm must be [min, max] with min < max`);
@@ -110,9 +148,11 @@ export function parseStereoCalibration(text: string, file = 'stereo.json'): Ster
     layout: c.layout,
     left: strip(c.left),
     right: strip(c.right),
-    baselineMm: baseline,
-    disparityOffset: c.left.cx - c.right.cx,
+    matching: rectification ? rectification.rectify.k : strip(c.left),
+    baselineMm: rectification ? rectification.rectify.baselineMm : baseline,
+    disparityOffset: rectification ? 0 : c.left.cx - c.right.cx,
     depthRangeMm: [range[0], range[1]],
+    rectification,
   };
 }
 
@@ -142,7 +182,7 @@ export function checkStereoMatchesCamera(
 
 /** Disparity search range for the profile's depth range, in the matcher's units (multiple of 8). */
 export function disparityRange(calib: StereoCalibration): { minDisparity: number; numDisparities: number } {
-  const fb = calib.left.fx * calib.baselineMm;
+  const fb = calib.matching.fx * calib.baselineMm;
   const [zMin, zMax] = calib.depthRangeMm;
   const lo = Math.max(0, Math.floor(fb / zMax + calib.disparityOffset) - 1);
   const hi = Math.ceil(fb / zMin + calib.disparityOffset) + 2;

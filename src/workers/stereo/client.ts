@@ -9,7 +9,6 @@
  * left-right or uniqueness check, speckle, outside the profile's depth range). Never a made-up value.
  */
 import type { StereoCalibration } from '../../engine/dataset/stereo-calibration.js';
-import { disparityRange } from '../../engine/dataset/stereo-calibration.js';
 import type { DepthImage, RgbImage } from '../../shared/frames.js';
 import { WorkerClient, workerEntry } from '../rpc.js';
 import type { SgmOptions } from './sgm.js';
@@ -59,9 +58,8 @@ export class StereoClient {
   static start(opts: { calibration: StereoCalibration; matcher?: SgmOptions }): StereoClient {
     const c = opts.calibration;
     const init: StereoWorkerInit = {
-      geometry: { intrinsics: c.left, baselineMm: c.baselineMm, disparityOffset: c.disparityOffset },
-      options: { ...DEFAULT_STEREO_MATCHER, ...disparityRange(c), ...opts.matcher },
-      depthRangeMm: c.depthRangeMm,
+      calibration: c,
+      options: { ...DEFAULT_STEREO_MATCHER, ...opts.matcher },
     };
     return new StereoClient(
       WorkerClient.start<StereoHandlers>(workerEntry('stereo/stereo'), init, 'stereo'),

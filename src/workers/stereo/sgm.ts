@@ -71,9 +71,39 @@ interface NativeMatcher {
 interface StereoAddon {
   stereo: {
     Matcher: new (opts: SgmOptions & { width: number; height: number }) => NativeMatcher;
+    remapRgb(
+      src: Uint8Array,
+      width: number,
+      height: number,
+      mapX: Float32Array,
+      mapY: Float32Array,
+      outWidth: number,
+      outHeight: number,
+    ): Uint8Array;
     threads(): number;
     censusBits: number;
   };
+}
+
+/** Bilinear resampling of an RGB image through per-pixel source coordinates (native, on the thread pool). */
+export function nativeRemapRgb(
+  img: RgbImage,
+  mapX: Float32Array,
+  mapY: Float32Array,
+  width: number,
+  height: number,
+): RgbImage {
+  assertRgbImage(img, 'remap source');
+  const data = loadNativeAddon<StereoAddon>().stereo.remapRgb(
+    img.data,
+    img.width,
+    img.height,
+    mapX,
+    mapY,
+    width,
+    height,
+  );
+  return { width, height, data };
 }
 
 /** Threads of the native pool the matcher runs on (the thread budget's; NAVWS_NATIVE_THREADS overrides). */

@@ -1,32 +1,23 @@
-/** Worker thread hosting one semi-global matcher for one stereo profile; started by StereoClient (client.ts). */
+/** Worker thread hosting the stereo depth of one profile (stereo-depth.ts); started by StereoClient (client.ts). */
+import type { StereoCalibration } from '../../engine/dataset/stereo-calibration.js';
 import type { RgbImage } from '../../shared/frames.js';
 import { serveWorker, withTransfer, workerInit } from '../rpc.js';
-import { type RectifiedGeometry, SgmMatcher, type SgmOptions } from './sgm.js';
+import type { SgmOptions } from './sgm.js';
+import { StereoDepthEngine } from './stereo-depth.js';
 
 export interface StereoWorkerInit {
-  geometry: RectifiedGeometry;
+  calibration: StereoCalibration;
   options: SgmOptions;
-  /** Depths outside this range (mm) are unknown. */
-  depthRangeMm: [number, number];
 }
 
 const init = workerInit<StereoWorkerInit>();
-const k = init.geometry.intrinsics;
-const matcher = new SgmMatcher(k.width, k.height, init.options);
+const engine = new StereoDepthEngine(init.calibration, init.options);
 
 export const handlers = {
   estimate(arg: { left: RgbImage; right: RgbImage }) {
     const t0 = performance.now();
-    const r = matcher.depth(arg.left, arg.right, init.geometry, {
-      minDepth: init.depthRangeMm[0],
-      maxDepth: init.depthRangeMm[1],
-    });
-    const result = {
-      depth: r.depth,
-      confidence: r.confidence,
-      valid: r.stats.valid,
-      ms: performance.now() - t0,
-    };
+    const r = engine.estimate(arg.left, arg.right);
+    const result = { ...r, ms: performance.now() - t0 };
     return withTransfer(result, [r.depth.data.buffer as ArrayBuffer, r.confidence.buffer as ArrayBuffer]);
   },
 };

@@ -1,4 +1,5 @@
-// The per-band SGM work (costs, path aggregation, decision), included twice by sgm_matcher.cc: once for
+// The per-band SGM work (costs, path aggregation, decision), included twice by sgm_matcher.cc (hence no
+// include guard and no #pragma once): once for
 // the baseline ISA (SSE2 on x86-64, scalar elsewhere) and once inside `#pragma GCC target("avx2,popcnt")`
 // with SGM_AVX2 set, chosen at run time. Expects BandArgs, Sum, kInf, kOutsideCost, Popcount64
 // and NAVWS_ALWAYS_INLINE from the including file.
