@@ -39,7 +39,7 @@ import {
 } from '../src/engine/pipeline/reconstruct.js';
 import type { DepthEstimate, DepthStage, PoseStage } from '../src/engine/pipeline/stages.js';
 import { evaluateReconstruction } from '../src/eval/evaluate.js';
-import type { DepthImage, VideoFrame } from '../src/shared/frames.js';
+import { type DepthImage, type VideoFrame, sharedBytes, sharedFloats } from '../src/shared/frames.js';
 import { identity4 } from '../src/shared/math/mat4.js';
 import { threadBudget } from '../src/workers/thread-budget.js';
 import { ThreadLedger } from './thread-cpu.js';
@@ -76,8 +76,11 @@ const quantile = (xs: number[], q: number): number => {
 const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 const f = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
+/** A fresh frame buffer, as a source delivers one (on a SharedArrayBuffer, src/shared/frames.ts). */
 function copyFrame(frame: VideoFrame): VideoFrame {
-  return { ...frame, image: { ...frame.image, data: frame.image.data.slice() } };
+  const data = sharedBytes(frame.image.data.length);
+  data.set(frame.image.data);
+  return { ...frame, image: { ...frame.image, data } };
 }
 
 /** The preloaded frames as a live source: each frame is offered at its own time, whether or not taken. */
@@ -311,7 +314,9 @@ class PreloadedDepth implements DepthStage {
   constructor(private readonly depths: DepthImage[]) {}
   async estimate(frame: VideoFrame): Promise<DepthEstimate> {
     const d = this.depths[frame.index]!;
-    return { depth: { ...d, data: d.data.slice() }, relativePose: null };
+    const data = sharedFloats(d.data.length);
+    data.set(d.data);
+    return { depth: { ...d, data }, relativePose: null };
   }
   async close(): Promise<void> {}
 }

@@ -16,6 +16,19 @@ export interface DepthImage {
   data: Float32Array;
 }
 
+/**
+ * Frame buffers of the engine side live on SharedArrayBuffers: a frame posted to the depth, tracking
+ * and fusion workers is then shared, not copied (a 384x288 RGB-D pair cost ~0.5 ms of structured clone
+ * per hop, and the garbage of it). Nothing writes to a frame once it entered the pipeline.
+ */
+export function sharedBytes(length: number): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(length));
+}
+
+export function sharedFloats(length: number): Float32Array {
+  return new Float32Array(new SharedArrayBuffer(length * 4));
+}
+
 /** One video frame entering the pipeline. */
 export interface VideoFrame {
   /** 0-based index in the source (frames dropped for processing still consume an index). */

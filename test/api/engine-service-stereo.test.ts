@@ -29,6 +29,8 @@ test(
       host: 'browser',
       casesRoot: path.join(tmp, 'cases'),
       samplesRoot,
+      // The generated stereo dataset's folder is an allowed source root (docs/security.md).
+      sourceRoots: [tmp],
     });
     try {
       const dataset = path.join(tmp, 'stereo');

@@ -40,7 +40,12 @@ T* typedArrayField(Napi::Object obj, const char* name, napi_typedarray_type type
   if (arr.ElementLength() != expected)
     fail(obj.Env(), std::string(what) + ": '" + name + "' has " + std::to_string(arr.ElementLength()) +
                         " elements, expected " + std::to_string(expected));
-  return reinterpret_cast<T*>(static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset());
+  // The element pointer straight from the view: it works for views on a SharedArrayBuffer too (frames
+  // shared between threads without a copy), where asking for an ArrayBuffer fails.
+  void* data = nullptr;
+  if (napi_get_typedarray_info(obj.Env(), arr, nullptr, nullptr, &data, nullptr, nullptr) != napi_ok)
+    fail(obj.Env(), std::string(what) + ": '" + name + "' cannot be read");
+  return static_cast<T*>(data);
 }
 
 int imageSide(Napi::Object obj, const char* name, const char* what) {

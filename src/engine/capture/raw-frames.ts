@@ -2,6 +2,7 @@
  * Turns ffmpeg's rawvideo byte stream (rgb24) into whole frames, whatever the pipe's chunking, and
  * pairs each frame with its timestamp from `showinfo` log lines.
  */
+import { sharedBytes } from '../../shared/frames.js';
 
 /** Splits a byte stream into fixed-size frames; each returned frame owns its buffer. */
 export class RawFrameAssembler {
@@ -11,7 +12,7 @@ export class RawFrameAssembler {
   constructor(readonly frameBytes: number) {
     if (!Number.isInteger(frameBytes) || frameBytes <= 0)
       throw new RangeError(`frame size ${frameBytes} bytes`);
-    this.current = new Uint8Array(frameBytes);
+    this.current = sharedBytes(frameBytes);
   }
 
   /** Bytes of an incomplete frame held back; non-zero at end of stream means a truncated frame. */
@@ -29,7 +30,7 @@ export class RawFrameAssembler {
       offset += take;
       if (this.filled === this.frameBytes) {
         out.push(this.current);
-        this.current = new Uint8Array(this.frameBytes);
+        this.current = sharedBytes(this.frameBytes);
         this.filled = 0;
       }
     }

@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { readInputFile } from './read-input-file.js';
 import { decode, encode } from 'fast-png';
-import type { DepthImage, RgbImage } from '../../shared/frames.js';
+import { type DepthImage, type RgbImage, sharedBytes, sharedFloats } from '../../shared/frames.js';
 
 export function decodeRgbPng(bytes: Uint8Array, file: string): RgbImage {
   let png;
@@ -17,7 +17,7 @@ export function decodeRgbPng(bytes: Uint8Array, file: string): RgbImage {
   if (png.depth !== 8) throw new Error(`${file}: expected an 8-bit PNG, got ${png.depth}-bit`);
   const { width, height, channels } = png;
   const src = png.data as Uint8Array;
-  const out = new Uint8Array(width * height * 3);
+  const out = sharedBytes(width * height * 3);
   if (channels === 3) {
     out.set(src.subarray(0, out.length));
   } else if (channels === 4) {
@@ -52,7 +52,7 @@ export function decodeDepthPng(bytes: Uint8Array, depthScale: number, file: stri
     );
   }
   const src = png.data as Uint16Array;
-  const data = new Float32Array(png.width * png.height);
+  const data = sharedFloats(png.width * png.height);
   const inv = 1 / depthScale;
   for (let i = 0; i < data.length; i++) data[i] = src[i]! * inv;
   return { width: png.width, height: png.height, data };

@@ -181,7 +181,16 @@ export async function createTrackingStage(opts: {
   /** Tracker settings other than the intrinsics (src/workers/tracking/types.ts); defaults otherwise. */
   tracker?: Omit<TrackerOptions, 'intrinsics'>;
 }): Promise<PoseStage> {
-  return new TrackingStage(TrackerClient.start({ ...opts.tracker, intrinsics: opts.intrinsics }));
+  const client = TrackerClient.start({ ...opts.tracker, intrinsics: opts.intrinsics });
+  // Started now, not at the first frame: a worker that cannot start fails here, and the run's first
+  // frame does not wait ~50 ms for it.
+  try {
+    await client.ready();
+  } catch (err) {
+    await client.close();
+    throw err;
+  }
+  return new TrackingStage(client);
 }
 
 class TsdfFusionStage implements FusionStage {
@@ -207,5 +216,13 @@ class TsdfFusionStage implements FusionStage {
 }
 
 export async function createFusionStage(opts: FusionOptions): Promise<FusionStage> {
-  return new TsdfFusionStage(FusionClient.start(opts));
+  const client = FusionClient.start(opts);
+  // As for tracking: the worker (and its volume, whose options it validates) is ready before the run.
+  try {
+    await client.memory();
+  } catch (err) {
+    await client.close();
+    throw err;
+  }
+  return new TsdfFusionStage(client);
 }

@@ -29,6 +29,7 @@ import type {
   DepthEstimate,
   DepthScaleSource,
   DepthStage,
+  FusionInput,
   FusionStage,
   PoseStage,
   TrackOutput,
@@ -288,19 +289,35 @@ export async function runReconstruction(opts: ReconstructOptions): Promise<Recon
     if (!fusion) return;
     const interval = opts.meshUpdateIntervalMs;
     let lastUpdate = -Infinity;
+    // Two integrations in flight: the next frame already waits in the fusion worker while the current
+    // one is fused, so the worker never idles for a message round trip (measured: 2.0-2.7 ms per call
+    // one at a time against 0.73 ms of kernel). The worker applies them in call order.
+    const inFlight: Promise<void>[] = [];
+    let previousDone = 0;
+    const integrate = (input: FusionInput): Promise<void> => {
+      const called = performance.now();
+      return fusion.integrate(input).then(() => {
+        // The time this call had the worker: from its call or the previous call's end, whichever is later.
+        const now = performance.now();
+        timers.fusion.add(now - Math.max(called, previousDone));
+        previousDone = now;
+      });
+    };
     try {
       for await (const { frame, depth, track } of toFusion) {
-        await timers.fusion.time(() =>
-          fusion.integrate({ rgb: frame.image, depth, pose: track.pose!, intrinsics: opts.intrinsics }),
-        );
+        inFlight.push(integrate({ rgb: frame.image, depth, pose: track.pose!, intrinsics: opts.intrinsics }));
+        if (inFlight.length >= 2) await inFlight.shift();
         if (interval !== undefined && opts.onEvent && performance.now() - lastUpdate >= interval) {
           lastUpdate = performance.now();
+          // Queued behind the integrations above, so the update includes this frame.
           const update = await timers.mesh.time(() => fusion.extractChanged());
           emit({ type: 'mesh', ...update, totalVertices: -1, frameIndex: frame.index });
         }
       }
+      await Promise.all(inFlight.splice(0));
     } catch (err) {
       fail(err);
+      await Promise.allSettled(inFlight);
     }
   };
 

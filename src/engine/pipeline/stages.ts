@@ -86,6 +86,7 @@ export interface MeshBlockUpdate {
 
 export interface FusionStage {
   readonly name: string;
+  /** The pipeline keeps up to two calls in flight; they must be applied in call order. */
   integrate(input: FusionInput): Promise<void>;
   /** Blocks re-meshed since the previous call (for live display). */
   extractChanged(): Promise<MeshBlockUpdate>;

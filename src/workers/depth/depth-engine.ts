@@ -15,7 +15,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { type PinholeIntrinsics, validateIntrinsics } from '../../shared/camera.js';
-import { type DepthImage, type RgbImage, assertRgbImage } from '../../shared/frames.js';
+import { type DepthImage, type RgbImage, assertRgbImage, sharedFloats } from '../../shared/frames.js';
 import { type Mat4, type Vec3, rigidFromRt } from '../../shared/math/mat4.js';
 import { so3Exp } from '../../shared/math/so3.js';
 import {
@@ -253,7 +253,7 @@ export class DepthEngine {
     const depthOut = out.depth!.data as Float32Array;
     this.memory = out.memory_out!;
 
-    const data = new Float32Array(rgb.width * rgb.height);
+    const data = sharedFloats(rgb.width * rgb.height);
     resizeBilinear(depthOut, w, h, data, rgb.width, rgb.height);
     maskBlackBorder(data, rgb);
     // A pixel the network got wrong (NaN, infinite or negative: a damaged model, a numeric overflow)

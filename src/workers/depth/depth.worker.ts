@@ -29,9 +29,8 @@ export const handlers = {
   estimate(arg: FrameArg) {
     return serial(async (engine) => {
       const result = await engine.estimate(arg.rgb, arg.intrinsics);
-      const transfer = [result.depth.data.buffer as ArrayBuffer];
-      if (result.relativePose) transfer.push(result.relativePose.buffer as ArrayBuffer);
-      return withTransfer(result, transfer);
+      // The depth is on a SharedArrayBuffer (shared, never transferred); the pose is moved.
+      return withTransfer(result, result.relativePose ? [result.relativePose.buffer as ArrayBuffer] : []);
     });
   },
   motion(arg: FrameArg) {
@@ -42,8 +41,8 @@ export const handlers = {
   },
   depth(arg: FrameArg) {
     return serial(async (engine) => {
-      const depth = await engine.depth(arg.rgb, arg.intrinsics);
-      return withTransfer(depth, [depth.data.buffer as ArrayBuffer]);
+      // On a SharedArrayBuffer: the caller gets the same memory, no copy and no transfer.
+      return engine.depth(arg.rgb, arg.intrinsics);
     });
   },
   reset() {

@@ -35,6 +35,11 @@ export class TrackerClient {
     );
   }
 
+  /** Resolves when the worker runs (it starts in the background); rejects if it cannot start. */
+  async ready(): Promise<void> {
+    await this.worker.call('ready', undefined);
+  }
+
   track(input: TrackInput): Promise<TrackResult> {
     return this.worker.call('track', input);
   }
