@@ -20,6 +20,7 @@ import { type PinholeIntrinsics, scaleIntrinsics } from '../shared/camera.js';
 import type { DepthImage, RgbImage } from '../shared/frames.js';
 import { type Mat3, type Vec3, rotateVector } from '../shared/math/mat4.js';
 import { readRgbPng } from '../engine/dataset/images.js';
+import { readNumberFile } from '../engine/dataset/read-input-file.js';
 import { distort } from '../workers/stereo/rectify.js';
 import type { RectifiedGeometry } from '../workers/stereo/sgm.js';
 
@@ -34,24 +35,6 @@ export interface OpenCasStereo {
   points: Vec3[];
   /** 1 where mask_rec_eval.png marks the evaluated region, row-major 720x576. */
   evalMask: Uint8Array;
-}
-
-async function readNumbers(file: string): Promise<number[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new Error(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {
-      cause: err,
-    });
-  }
-  const values = text
-    .trim()
-    .split(/\s+/)
-    .filter((t) => /^[-+0-9.eE]+$/.test(t))
-    .map(Number);
-  if (values.some((v) => !Number.isFinite(v))) throw new Error(`${file}: expected numbers`);
-  return values;
 }
 
 function invert3(m: readonly number[]): number[] {
@@ -148,10 +131,10 @@ export async function loadOpenCasStereo(dir: string): Promise<OpenCasStereo> {
   if (left.width !== right.width || left.height !== right.height) {
     throw new Error(`${dir}: rectified views differ in size`);
   }
-  const kl = await readNumbers(path.join(dir, 'calib.left.intrinsics.txt'));
-  const kr = await readNumbers(path.join(dir, 'calib.right.intrinsics.txt'));
-  const l2r = await readNumbers(path.join(dir, 'calib.l2r.txt'));
-  const calib = await readNumbers(path.join(dir, 'calibration_opencas.txt'));
+  const kl = await readNumberFile(path.join(dir, 'calib.left.intrinsics.txt'), { skipWords: true });
+  const kr = await readNumberFile(path.join(dir, 'calib.right.intrinsics.txt'), { skipWords: true });
+  const l2r = await readNumberFile(path.join(dir, 'calib.l2r.txt'), { skipWords: true });
+  const calib = await readNumberFile(path.join(dir, 'calibration_opencas.txt'), { skipWords: true });
   if (kl.length !== 9 || kr.length !== 9) throw new Error(`${dir}: intrinsics files need a 3x3 matrix`);
   if (l2r.length !== 16) throw new Error(`${dir}/calib.l2r.txt: expected a 4x4 matrix`);
   if (calib.length < 18) throw new Error(`${dir}/calibration_opencas.txt: no rectification homographies`);
@@ -178,7 +161,7 @@ export async function loadOpenCasStereo(dir: string): Promise<OpenCasStereo> {
     cx: recL.k[2]!,
     cy: recL.k[5]!,
   };
-  const xyz = await readNumbers(path.join(dir, 'ct_surface.xyz'));
+  const xyz = await readNumberFile(path.join(dir, 'ct_surface.xyz'), { skipWords: true });
   if (xyz.length % 3 !== 0) throw new Error(`${dir}/ct_surface.xyz: expected x y z per line`);
   const points: Vec3[] = [];
   for (let i = 0; i < xyz.length; i += 3)
@@ -344,11 +327,11 @@ export async function loadOpenCasRaw(dir: string): Promise<OpenCasRaw> {
     readRgbPng(path.join(dir, 'img_left.png')),
     readRgbPng(path.join(dir, 'img_right.png')),
   ]);
-  const kl = await readNumbers(path.join(dir, 'calib.left.intrinsics.txt'));
-  const kr = await readNumbers(path.join(dir, 'calib.right.intrinsics.txt'));
-  const dl = await readNumbers(path.join(dir, 'calib.left.distortion.txt'));
-  const dr = await readNumbers(path.join(dir, 'calib.right.distortion.txt'));
-  const t = await readNumbers(path.join(dir, 'calib.l2r.txt'));
+  const kl = await readNumberFile(path.join(dir, 'calib.left.intrinsics.txt'), { skipWords: true });
+  const kr = await readNumberFile(path.join(dir, 'calib.right.intrinsics.txt'), { skipWords: true });
+  const dl = await readNumberFile(path.join(dir, 'calib.left.distortion.txt'), { skipWords: true });
+  const dr = await readNumberFile(path.join(dir, 'calib.right.distortion.txt'), { skipWords: true });
+  const t = await readNumberFile(path.join(dir, 'calib.l2r.txt'), { skipWords: true });
   if (kl.length !== 9 || kr.length !== 9 || t.length !== 16)
     throw new Error(`${dir}: calib.* files are incomplete`);
   const cam = (k: number[], d: number[]) => ({
@@ -371,7 +354,7 @@ export async function loadOpenCasRaw(dir: string): Promise<OpenCasRaw> {
   };
   const maskFile = path.join(dir, 'mask_eval.png');
   const evalMask = readMask1(await readFile(maskFile), maskFile, left.width, left.height);
-  const xyz = await readNumbers(path.join(dir, 'ct_surface.xyz'));
+  const xyz = await readNumberFile(path.join(dir, 'ct_surface.xyz'), { skipWords: true });
   const ct = new Float32Array(left.width * left.height);
   for (let i = 0; i + 2 < xyz.length; i += 3) {
     const z = xyz[i + 2]!;

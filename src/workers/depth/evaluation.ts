@@ -5,10 +5,10 @@
  *  - the Open-CAS porcine liver frame (Maier-Hein et al., IEEE TMI 2014): prediction on img_rec_left.png,
  *    compared at the CT surface points projected with the left intrinsics.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { openDataset, readDatasetDepth, readDatasetRgb } from '../../engine/dataset/dataset.js';
 import { readRgbPng } from '../../engine/dataset/images.js';
+import { readNumberFile } from '../../engine/dataset/read-input-file.js';
 import { type DepthMetrics, computeDepthMetrics, meanDepthMetrics } from '../../eval/depth-metrics.js';
 import { type PinholeIntrinsics, project } from '../../shared/camera.js';
 import type { DepthImage, RgbImage } from '../../shared/frames.js';
@@ -103,21 +103,6 @@ export async function evaluateDataset(
   return evaluateFrames(client, path.basename(path.resolve(root)), ds.intrinsics, gen(), maxDepth);
 }
 
-async function readNumbers(file: string): Promise<number[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new Error(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {
-      cause: err,
-    });
-  }
-  const values = text.trim().split(/\s+/).map(Number);
-  if (values.some((v) => !Number.isFinite(v)))
-    throw new Error(`${file}: expected whitespace-separated numbers`);
-  return values;
-}
-
 export interface LiverFrame {
   rgb: RgbImage;
   intrinsics: PinholeIntrinsics;
@@ -129,7 +114,7 @@ export interface LiverFrame {
 export async function loadOpenCasLiver(dir: string): Promise<LiverFrame> {
   const rgb = await readRgbPng(path.join(dir, 'img_rec_left.png'));
   const kFile = path.join(dir, 'calib.left.intrinsics.txt');
-  const k = await readNumbers(kFile);
+  const k = await readNumberFile(kFile);
   if (k.length !== 9) throw new Error(`${kFile}: expected a 3x3 matrix, got ${k.length} numbers`);
   const intrinsics: PinholeIntrinsics = {
     width: rgb.width,
@@ -140,7 +125,7 @@ export async function loadOpenCasLiver(dir: string): Promise<LiverFrame> {
     cy: k[5]!,
   };
   const xyzFile = path.join(dir, 'ct_surface.xyz');
-  const xyz = await readNumbers(xyzFile);
+  const xyz = await readNumberFile(xyzFile);
   if (xyz.length % 3 !== 0) throw new Error(`${xyzFile}: expected x y z per line`);
   const points: Vec3[] = [];
   for (let i = 0; i < xyz.length; i += 3) points.push([xyz[i]!, xyz[i + 1]!, xyz[i + 2]!]);
