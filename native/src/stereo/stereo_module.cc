@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/js_options.h"
 #include "core/module_registry.h"
 #include "core/thread_pool.h"
 #include "stereo/sgm_matcher.h"
@@ -22,33 +23,17 @@
 namespace navws::stereo {
 namespace {
 
-[[noreturn]] void ThrowType(Napi::Env env, const std::string& msg) {
-  throw Napi::TypeError::New(env, "stereo: " + msg);
-}
-[[noreturn]] void ThrowRange(Napi::Env env, const std::string& msg) {
-  throw Napi::RangeError::New(env, "stereo: " + msg);
-}
+constexpr const char* kModule = "stereo";
+
+[[noreturn]] void ThrowType(Napi::Env env, const std::string& msg) { js::ThrowType(env, kModule, msg); }
+[[noreturn]] void ThrowRange(Napi::Env env, const std::string& msg) { js::ThrowRange(env, kModule, msg); }
 
 double GetNumber(Napi::Object o, const char* key, double fallback, bool required = false) {
-  Napi::Env env = o.Env();
-  Napi::Value v = o.Get(key);
-  if (v.IsUndefined() || v.IsNull()) {
-    if (required) ThrowType(env, std::string("'") + key + "' is required");
-    return fallback;
-  }
-  if (!v.IsNumber()) ThrowType(env, std::string("'") + key + "' must be a number");
-  const double d = v.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(d)) ThrowRange(env, std::string("'") + key + "' must be finite");
-  return d;
+  return js::GetNumber(kModule, o, key, fallback, required);
 }
 
 int GetInt(Napi::Object o, const char* key, int fallback, int lo, int hi, bool required = false) {
-  const double d = GetNumber(o, key, fallback, required);
-  if (d != std::floor(d) || d < lo || d > hi) {
-    ThrowRange(o.Env(), std::string("'") + key + "' must be an integer in [" + std::to_string(lo) + ", " +
-                            std::to_string(hi) + "], got " + std::to_string(d));
-  }
-  return static_cast<int>(d);
+  return js::GetInt(kModule, o, key, fallback, lo, hi, required);
 }
 
 class MatcherWrap : public Napi::ObjectWrap<MatcherWrap> {

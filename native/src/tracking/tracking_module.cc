@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "core/js_options.h"
 #include "core/module_registry.h"
 #include "tracking/frame_pyramid.h"
 #include "tracking/photometric_aligner.h"
@@ -21,33 +22,17 @@ namespace {
 constexpr napi_type_tag kFrameTag = {0x6e61767773747261ULL, 0x636b6672616d6531ULL};
 constexpr int kMaxLevels = 8;
 
-[[noreturn]] void ThrowType(Napi::Env env, const std::string& msg) {
-  throw Napi::TypeError::New(env, "tracking: " + msg);
-}
-[[noreturn]] void ThrowRange(Napi::Env env, const std::string& msg) {
-  throw Napi::RangeError::New(env, "tracking: " + msg);
-}
+constexpr const char* kModule = "tracking";
+
+[[noreturn]] void ThrowType(Napi::Env env, const std::string& msg) { js::ThrowType(env, kModule, msg); }
+[[noreturn]] void ThrowRange(Napi::Env env, const std::string& msg) { js::ThrowRange(env, kModule, msg); }
 
 double GetNumber(Napi::Object o, const char* key, double fallback, bool required = false) {
-  Napi::Env env = o.Env();
-  Napi::Value v = o.Get(key);
-  if (v.IsUndefined() || v.IsNull()) {
-    if (required) ThrowType(env, std::string("'") + key + "' is required");
-    return fallback;
-  }
-  if (!v.IsNumber()) ThrowType(env, std::string("'") + key + "' must be a number");
-  const double d = v.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(d)) ThrowRange(env, std::string("'") + key + "' must be finite");
-  return d;
+  return js::GetNumber(kModule, o, key, fallback, required);
 }
 
 int GetInt(Napi::Object o, const char* key, int fallback, int lo, int hi, bool required = false) {
-  const double d = GetNumber(o, key, fallback, required);
-  if (d != std::floor(d) || d < lo || d > hi) {
-    ThrowRange(o.Env(), std::string("'") + key + "' must be an integer in [" + std::to_string(lo) + ", " +
-                            std::to_string(hi) + "], got " + std::to_string(d));
-  }
-  return static_cast<int>(d);
+  return js::GetInt(kModule, o, key, fallback, lo, hi, required);
 }
 
 bool GetBool(Napi::Object o, const char* key, bool fallback) {
