@@ -265,6 +265,8 @@ export async function surgeonFlow({ page, casesRoot, call, pageErrors, name }: F
     const m = measurements[0]!;
     assert.ok(m.distanceMm > 1 && m.distanceMm < 200, `distance ${m.distanceMm} mm`);
     assert.equal(distanceText, `${m.distanceMm.toFixed(1)} mm`);
+    // The distance says which millimetres it is in: this run replayed the dataset's ground truth.
+    assert.match((await page.getByTestId('measurement-scale').textContent()) ?? '', /ground truth/);
     const runMesh = await readPly(
       path.join(
         casesRoot,

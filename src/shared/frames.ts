@@ -17,6 +17,14 @@ export interface DepthImage {
 }
 
 /**
+ * Where depth's millimetres come from: triangulated from a calibrated stereo pair (metric), the
+ * network's own scale (not verified), or a dataset's ground truth. Every run and every distance the UI
+ * shows carries it.
+ */
+export const DEPTH_SCALE_SOURCES = ['stereo', 'network (unverified)', 'ground truth'] as const;
+export type DepthScaleSource = (typeof DEPTH_SCALE_SOURCES)[number];
+
+/**
  * Frame buffers of the engine side live on SharedArrayBuffers: a frame posted to the depth, tracking
  * and fusion workers is then shared, not copied (a 384x288 RGB-D pair cost ~0.5 ms of structured clone
  * per hop, and the garbage of it). Nothing writes to a frame once it entered the pipeline.

@@ -253,6 +253,10 @@ test(
         `the depth network runs for keyframes only (${depthRuns} runs, ${keyframes.length} keyframes, ${poseHead} frames)`,
       );
 
+      // The run says its millimetres are the network's own, so every distance measured on it can say so.
+      const summary = (await api.call('cases.open', { caseId: c.id })).runs[0]!;
+      assert.equal(summary.scaleSource, 'network (unverified)');
+
       // Review of an instant between keyframes shows the keyframe's recorded depth, and says which.
       const between = frames.find((f) => !f.isKeyframe)!;
       const r = await api.reviewFrame({ caseId: c.id, timeS: between.timeS });

@@ -5,7 +5,7 @@
  * truth so that one stage can be evaluated alone.
  */
 import type { PinholeIntrinsics } from '../../shared/camera.js';
-import type { DepthImage, RgbImage, VideoFrame } from '../../shared/frames.js';
+import type { DepthImage, DepthScaleSource, RgbImage, VideoFrame } from '../../shared/frames.js';
 import type { Mat4 } from '../../shared/math/mat4.js';
 import type { TriangleMesh } from '../../shared/mesh.js';
 import type { TrackingState } from './events.js';
@@ -17,11 +17,7 @@ export interface DepthEstimate {
   relativePose: Mat4 | null;
 }
 
-/**
- * Where the depth's millimetres come from: triangulated from a calibrated stereo pair (metric), the
- * network's own scale (not verified), or a dataset's ground truth.
- */
-export type DepthScaleSource = 'stereo' | 'network (unverified)' | 'ground truth';
+export type { DepthScaleSource } from '../../shared/frames.js';
 
 export interface DepthStage {
   readonly name: string;

@@ -349,6 +349,7 @@ export class EngineService implements NavApi {
           hasMesh: false,
           state: 'recording',
           camera: cameraOf(source.intrinsics),
+          scaleSource: stages.depth.scaleSource ?? null,
         },
         source,
         stages,

@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { FrameBundle } from '../../shared/api/binary.js';
 import type { NavApi } from '../../shared/api/nav-api.js';
-import type { Annotation, CaseDetail, Measurement, TimedPose } from '../../shared/api/schemas.js';
+import type { Annotation, CaseDetail, Measurement, RunSummary, TimedPose } from '../../shared/api/schemas.js';
 import { DepthOverlayControls } from '../components/DepthOverlayControls.js';
 import { SceneView, type SceneHandle, type Vec3 } from '../components/SceneView.js';
 import { VideoDepthView, type VideoDepthHandle } from '../components/VideoDepthView.js';
@@ -20,6 +20,23 @@ interface Props {
 }
 
 const SPEEDS = [0.25, 0.5, 1, 2, 4];
+
+/** What a distance in this run's millimetres is worth, said next to every measurement. */
+function scaleNote(source: RunSummary['scaleSource']): { metric: boolean; text: string } {
+  switch (source) {
+    case 'stereo':
+      return { metric: true, text: 'Scale: stereo (metric, from the calibrated pair)' };
+    case 'ground truth':
+      return { metric: true, text: "Scale: the dataset's ground truth" };
+    case 'network (unverified)':
+      return {
+        metric: false,
+        text: "Scale: the depth network's own, not verified — distances are not metric",
+      };
+    default:
+      return { metric: false, text: 'Scale: unknown for this run — distances are not verified' };
+  }
+}
 
 export function ReviewView({ api, active, detail, onChanged, onError }: Props) {
   const video = useRef<VideoDepthHandle>(null);
@@ -195,6 +212,7 @@ export function ReviewView({ api, active, detail, onChanged, onError }: Props) {
   });
 
   const lastDistance = measurements.length ? measurements[measurements.length - 1]!.distanceMm : null;
+  const scale = scaleNote(run?.scaleSource ?? null);
   return (
     <div className="view review-view" hidden={!active}>
       <div className="toolbar" role="toolbar" aria-label="Review controls">
@@ -327,10 +345,15 @@ export function ReviewView({ api, active, detail, onChanged, onError }: Props) {
               {lastDistance !== null ? `${lastDistance.toFixed(1)} mm` : ''}
             </span>
           </header>
+          {measurements.length > 0 && (
+            <p className={`scale-note ${scale.metric ? '' : 'warn'}`} data-testid="measurement-scale">
+              {scale.text}
+            </p>
+          )}
           <ul className="list" data-testid="measurements">
             {measurements.map((m) => (
               <li key={m.id} className="mono">
-                {m.distanceMm.toFixed(2)} mm {m.label}
+                {m.distanceMm.toFixed(2)} mm{scale.metric ? '' : ' (not verified)'} {m.label}
               </li>
             ))}
           </ul>

@@ -7,6 +7,7 @@
  * Units: millimetres and seconds; poses are camera-to-world 4x4, row-major, mm.
  */
 import { z } from 'zod';
+import { DEPTH_SCALE_SOURCES } from '../frames.js';
 
 const id = z.string().min(1).max(128);
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
@@ -58,6 +59,8 @@ export const runSummarySchema = z.object({
   hasMesh: z.boolean(),
   state: z.enum(['recording', 'complete', 'interrupted', 'failed']),
   camera: cameraSchema.nullable(),
+  /** Where the run's millimetres come from; absent for runs recorded before it was kept. */
+  scaleSource: z.enum(DEPTH_SCALE_SOURCES).nullable().optional(),
 });
 
 export const annotationSchema = z.object({
