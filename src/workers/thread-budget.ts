@@ -39,10 +39,11 @@ export function threadBudget(
   env: NodeJS.ProcessEnv = process.env,
 ): ThreadBudget {
   const c = Math.max(1, Math.floor(cores));
+  const onnxThreads = positiveInt(env, 'NAVWS_ONNX_THREADS') ?? Math.max(1, Math.floor(c / 2));
   return {
     cores: c,
-    onnxThreads: positiveInt(env, 'NAVWS_ONNX_THREADS') ?? Math.max(1, Math.floor(c / 2)),
+    onnxThreads,
     onnxSpinning: env.NAVWS_ONNX_SPINNING === '1',
-    nativeThreads: positiveInt(env, 'NAVWS_NATIVE_THREADS') ?? Math.max(1, Math.min(16, c)),
+    nativeThreads: positiveInt(env, 'NAVWS_NATIVE_THREADS') ?? Math.max(1, Math.min(16, c - onnxThreads + 1)),
   };
 }

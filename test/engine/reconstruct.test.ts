@@ -162,6 +162,67 @@ test('keyframe schedule: motion on every frame, depth only where tracking asks, 
   assert.equal(r.report.keyframes, 4);
 });
 
+test('a keyframe depth or a fusion call failing while the loop waits rejects the run (never an unhandled rejection)', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown): void => {
+    unhandled.push(e);
+  };
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    for (const failing of ['depth', 'fusion'] as const) {
+      const s = stages(0);
+      const depth: DepthStage = {
+        ...s.depth,
+        async estimateMotion() {
+          return identity4();
+        },
+        async estimateDepth(frame) {
+          // Fails late, after the pipeline moved on to wait for the next frame.
+          if (failing === 'depth' && frame.index === 3) {
+            await sleep(30);
+            throw new Error('depth worker exited (code 1)');
+          }
+          return { width: 4, height: 2, data: new Float32Array(8).fill(40) };
+        },
+      };
+      const poses: PoseStage = {
+        name: 'test-keyframe-tracker',
+        async track({ frame }) {
+          return {
+            pose: frame.index === 0 ? null : identity4(),
+            state: frame.index === 0 ? 'initialising' : 'tracking',
+            isKeyframe: false,
+            needsKeyframe: frame.index % 3 === 0,
+            metrics: {},
+          };
+        },
+        async addKeyframe(_frame, _d, tracked) {
+          return { ...tracked, pose: tracked.pose ?? identity4(), isKeyframe: true, needsKeyframe: false };
+        },
+        async close() {},
+      };
+      const fusion: FusionStage = {
+        ...s.fusion,
+        async integrate(input) {
+          if (failing === 'fusion' && input.depth.data[0] === 40 && s.seen.fused.length === 1) {
+            await sleep(30);
+            throw new Error('fusion: depth has NaN at pixel 3');
+          }
+          s.seen.fused.push(input);
+        },
+      };
+      await assert.rejects(
+        runReconstruction({ source: frames(10, 40), intrinsics: K, depth, poses, fusion, live: false }),
+        failing === 'depth' ? /depth worker exited/ : /fusion: depth has NaN/,
+      );
+    }
+    await sleep(50);
+    assert.deepEqual(unhandled, [], 'no rejection escaped the pipeline');
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
+
 test('live: a slow depth stage makes the pipeline drop the oldest frames, never stall the source', async () => {
   const s = stages(25);
   const start = performance.now();

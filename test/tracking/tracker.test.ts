@@ -170,6 +170,36 @@ test('keyframe schedule: frames tracked without depth ask for keyframes, addKeyf
   );
 });
 
+test('keyframe depth may arrive after the next frame was tracked (the pipeline overlaps them)', () => {
+  const tracker = new PhotometricTracker({
+    intrinsics: phantom.intrinsics,
+    keyframe: { maxTranslationRatio: 0.02 },
+  });
+  tracker.track(input(frames[0]!, 0, false));
+  tracker.addKeyframe({ index: 0, depth: frames[0]!.depth });
+  const world = (i: number): Mat4 => multiply4(invertRigid(frames[0]!.pose), frames[i]!.pose);
+  let asked = -1;
+  for (let i = 1; i < frames.length - 1 && asked < 0; i++) {
+    if (tracker.track(input(frames[i]!, i, false)).needsKeyframe) asked = i;
+  }
+  assert.ok(asked > 0, 'tracking asked for a keyframe');
+  // The next frame is tracked against the old keyframe before the asked frame's depth arrives.
+  const next = tracker.track(input(frames[asked + 1]!, asked + 1, false));
+  assert.equal(next.keyframeIndex, 0);
+  const made = tracker.addKeyframe({ index: asked, depth: frames[asked]!.depth });
+  assert.equal(made.isKeyframe, true);
+  assert.equal(made.keyframeIndex, asked);
+  assert.equal(made.state, 'tracking');
+  const { dt: madeDt } = poseError(made.pose!, world(asked));
+  assert.ok(madeDt < 0.3, `the keyframe keeps its own tracked pose (${madeDt.toFixed(3)} mm)`);
+  if (asked + 2 < frames.length) {
+    const after = tracker.track(input(frames[asked + 2]!, asked + 2, false));
+    assert.equal(after.keyframeIndex, asked, 'later frames align against the new keyframe');
+    const { dt } = poseError(after.pose!, world(asked + 2));
+    assert.ok(dt < 0.3, `frame ${asked + 2}: ${dt.toFixed(3)} mm`);
+  }
+});
+
 test('bad input is rejected with a clear error', () => {
   const tracker = new PhotometricTracker({ intrinsics: phantom.intrinsics });
   const f = frames[0]!;

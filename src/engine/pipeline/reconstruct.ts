@@ -231,14 +231,13 @@ export async function runReconstruction(opts: ReconstructOptions): Promise<Recon
   };
 
   /** The depth network on a frame tracking asked to be a keyframe, then the keyframe built from it. */
-  const makeKeyframe = (frame: VideoFrame, tracked: TrackOutput) =>
-    // One 'depth' sample per keyframe: the network's depth and the keyframe built from it.
-    timers.depth.time(async () => {
-      const depth = await opts.depth.estimateDepth!(frame);
-      const track = await opts.poses.addKeyframe!(frame, depth, tracked);
-      if (opts.onDepth) await opts.onDepth(frame, depth);
-      return { frame, depth, track };
-    });
+  const makeKeyframe = async (frame: VideoFrame, tracked: TrackOutput) => {
+    // 'depth' times the network alone; building the keyframe is tracking's work.
+    const depth = await timers.depth.time(() => opts.depth.estimateDepth!(frame));
+    const track = await opts.poses.addKeyframe!(frame, depth, tracked);
+    if (opts.onDepth) await opts.onDepth(frame, depth);
+    return { frame, depth, track };
+  };
 
   const runTracking = async (): Promise<void> => {
     // Keyframe schedule: a keyframe's depth (15 ms, depth worker) overlaps the tracking of the next
@@ -265,7 +264,11 @@ export async function runReconstruction(opts: ReconstructOptions): Promise<Recon
             // Initialising: nothing to overlap with, the world starts at this keyframe.
             const made = await makeKeyframe(frame, track);
             await finishFrame(frame, made.depth, made.track);
-          } else inflight = makeKeyframe(frame, track);
+          } else {
+            inflight = makeKeyframe(frame, track);
+            // Observed now: it may fail while the loop waits for the next frame (awaited, and thrown, there).
+            inflight.catch(() => undefined);
+          }
           continue;
         }
         await finishFrame(frame, estimate.depth, track);
@@ -305,7 +308,10 @@ export async function runReconstruction(opts: ReconstructOptions): Promise<Recon
     };
     try {
       for await (const { frame, depth, track } of toFusion) {
-        inFlight.push(integrate({ rgb: frame.image, depth, pose: track.pose!, intrinsics: opts.intrinsics }));
+        const call = integrate({ rgb: frame.image, depth, pose: track.pose!, intrinsics: opts.intrinsics });
+        // Observed now: the second call may fail while the loop waits (awaited, and thrown, below).
+        call.catch(() => undefined);
+        inFlight.push(call);
         if (inFlight.length >= 2) await inFlight.shift();
         if (interval !== undefined && opts.onEvent && performance.now() - lastUpdate >= interval) {
           lastUpdate = performance.now();
