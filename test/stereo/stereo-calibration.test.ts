@@ -33,7 +33,7 @@ test('a rectified profile gives baseline, disparity offset and the search range'
 test('bad profiles are refused with the reason', () => {
   const cases: [string, RegExp][] = [
     ['{', /not valid JSON/],
-    [profile({ layout: 'side-by-side' }), /field 'layout'/],
+    [profile({ layout: 'checkerboard' }), /field 'layout'/],
     [profile({ T: [-4, 0] }), /field 'T'/],
     [profile({ right: { ...camera, width: 320 } }), /left camera is 384x288 but right camera is 320x288/],
     [

@@ -22,7 +22,7 @@ import {
   createNetworkDepthStage,
   createStereoDepthStage,
   createTrackingStage,
-  loadStereoProfile,
+  stereoProfileOfDataset,
 } from '../../engine/pipeline/product-stages.js';
 import { buildReport, writeReport, writeTrajectoryAndMesh } from '../../engine/pipeline/output-folder.js';
 import { LIVE_MESH_UPDATE_INTERVAL_MS, runReconstruction } from '../../engine/pipeline/reconstruct.js';
@@ -168,12 +168,12 @@ export const command: CliCommand = {
         stages.depth = new GroundTruthDepthStage(needDataset(input, '--depth gt'));
       } else if (values.depth === 'stereo') {
         const ds = input.dataset;
-        if (!ds || !ds.stereoFile || ds.rightFiles.length === 0) {
+        if (!ds || !ds.stereoFile) {
           throw new UsageError(
-            `--depth stereo needs a stereo dataset folder (rgb/ = left, right/ and stereo.json; docs/stereo.md), not ${inputPath}`,
+            `--depth stereo needs a stereo dataset folder (stereo.json with rgb/ = left and right/, or packed frames; docs/stereo.md), not ${inputPath}`,
           );
         }
-        const calibration = await loadStereoProfile(ds.stereoFile, input.intrinsics);
+        const calibration = await stereoProfileOfDataset(ds, input.intrinsics);
         stages.depth = await createStereoDepthStage({ calibration, intrinsics: input.intrinsics });
       } else {
         stages.depth = await createNetworkDepthStage({

@@ -3,7 +3,9 @@
  * the reference (its frames are rgb/, its intrinsics intrinsics.json); the right view's frames are right/.
  *
  *   {
- *     "layout": "separate",                      // right view in right/NNNNNN.png
+ *     "layout": "separate",                      // right view in right/NNNNNN.png; or one stream carrying both:
+ *                                                // "side-by-side", "top-bottom", "line-interleaved"
+ *                                                // (src/engine/capture/stereo-layout.ts)
  *     "left":  { "width", "height", "fx", "fy", "cx", "cy", "distortion": [k1, k2, p1, p2, k3] },
  *     "right": { ... },
  *     "R": [9 numbers, row-major], "T": [3 numbers, mm]   // x_right = R x_left + T (OpenCV stereoCalibrate)
@@ -36,7 +38,7 @@ const camera = z.object({
 });
 
 const schema = z.object({
-  layout: z.enum(['separate']).default('separate'),
+  layout: z.enum(['separate', 'side-by-side', 'top-bottom', 'line-interleaved']).default('separate'),
   left: camera,
   right: camera,
   R: z.array(z.number()).length(9),

@@ -108,6 +108,24 @@ export async function loadStereoProfile(
   return calibration;
 }
 
+/**
+ * The stereo profile of a stereo dataset (stereo.json checked against the camera), and the right views
+ * it says where to find: right/NNNNNN.png (layout 'separate') or packed into each frame.
+ */
+export async function stereoProfileOfDataset(
+  ds: { root: string; stereoFile: string | null; rightFiles: readonly string[] },
+  intrinsics: PinholeIntrinsics,
+): Promise<StereoCalibration> {
+  if (!ds.stereoFile) throw new Error(`${ds.root}: a stereo dataset needs stereo.json (docs/stereo.md)`);
+  const calibration = await loadStereoProfile(ds.stereoFile, intrinsics);
+  if (calibration.layout === 'separate' && ds.rightFiles.length === 0) {
+    throw new Error(
+      `${ds.stereoFile}: layout 'separate' needs the right views in right/NNNNNN.png (or declare the packed layout of the frames)`,
+    );
+  }
+  return calibration;
+}
+
 export async function createStereoDepthStage(opts: {
   calibration: StereoCalibration;
   intrinsics: PinholeIntrinsics;

@@ -12,7 +12,7 @@ import {
   createNetworkDepthStage,
   createStereoDepthStage,
   createTrackingStage,
-  loadStereoProfile,
+  stereoProfileOfDataset,
 } from '../pipeline/product-stages.js';
 import type { DepthStage, FusionStage, PoseStage } from '../pipeline/stages.js';
 import { NavApiError } from '../../shared/api/nav-api.js';
@@ -41,14 +41,14 @@ function needDataset(source: OpenedSource, what: string): NonNullable<OpenedSour
 
 async function stereoProfileOf(source: OpenedSource) {
   const ds = needDataset(source, 'stereo depth');
-  if (!ds.stereoFile || ds.rightFiles.length === 0) {
+  if (!ds.stereoFile) {
     throw new NavApiError(
       'bad-request',
-      `${source.description}: stereo depth needs a stereo dataset (right/NNNNNN.png and stereo.json, docs/stereo.md)`,
+      `${source.description}: stereo depth needs a stereo dataset (stereo.json with right/NNNNNN.png or packed frames, docs/stereo.md)`,
     );
   }
   try {
-    return await loadStereoProfile(ds.stereoFile, source.intrinsics);
+    return await stereoProfileOfDataset(ds, source.intrinsics);
   } catch (err) {
     throw new NavApiError('bad-request', (err as Error).message);
   }
