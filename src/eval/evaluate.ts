@@ -14,6 +14,7 @@ import { readIntrinsics } from '../engine/dataset/intrinsics.js';
 import { readTum } from '../engine/dataset/trajectory.js';
 import { readPly } from '../engine/formats/ply.js';
 import type { DepthImage } from '../shared/frames.js';
+import { transformPositions } from '../shared/math/mat4.js';
 import type { TriangleMesh } from '../shared/mesh.js';
 import { type DepthMetrics, computeDepthMetrics, meanDepthMetrics } from './depth-metrics.js';
 import { type SurfaceMetrics, computeSurfaceMetrics } from './surface-metrics.js';
@@ -269,17 +270,7 @@ async function evaluateSurface(
 }
 
 function transformMesh(mesh: TriangleMesh, m: readonly number[]): TriangleMesh {
-  const p = mesh.positions;
-  const out = new Float32Array(p.length);
-  for (let i = 0; i < p.length; i += 3) {
-    const x = p[i]!,
-      y = p[i + 1]!,
-      z = p[i + 2]!;
-    out[i] = m[0]! * x + m[1]! * y + m[2]! * z + m[3]!;
-    out[i + 1] = m[4]! * x + m[5]! * y + m[6]! * z + m[7]!;
-    out[i + 2] = m[8]! * x + m[9]! * y + m[10]! * z + m[11]!;
-  }
-  return { positions: out, indices: mesh.indices };
+  return { positions: transformPositions(m, mesh.positions), indices: mesh.indices };
 }
 
 const f = (x: number, digits = 3): string => (Number.isFinite(x) ? x.toFixed(digits) : String(x));

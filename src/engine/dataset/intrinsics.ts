@@ -1,7 +1,7 @@
 /** intrinsics.json of a dataset folder (docs/formats.md): the camera, depth PNG scale and frame rate. */
 import { writeFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { readInputFile } from './read-input-file.js';
+import { readInputFile, parseJsonInput } from './read-input-file.js';
 import type { PinholeIntrinsics } from '../../shared/camera.js';
 import { validateIntrinsics } from '../../shared/camera.js';
 
@@ -24,19 +24,9 @@ const schema = z.object({
 });
 
 export function parseIntrinsics(text: string, file = 'intrinsics.json'): DatasetIntrinsics {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${file}: not valid JSON (${(err as Error).message})`, { cause: err });
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`${file}: field '${issue.path.join('.') || '(root)'}': ${issue.message}`);
-  }
-  validateIntrinsics(parsed.data, file);
-  return parsed.data;
+  const data = parseJsonInput(text, file, schema);
+  validateIntrinsics(data, file);
+  return data;
 }
 
 export async function readIntrinsics(file: string): Promise<DatasetIntrinsics> {

@@ -25,7 +25,7 @@ import {
   stereoRectify,
   validateDistortion,
 } from '../../workers/stereo/rectify.js';
-import { readInputFile } from './read-input-file.js';
+import { readInputFile, parseJsonInput } from './read-input-file.js';
 
 const camera = z.object({
   width: z.number().int().positive(),
@@ -74,18 +74,7 @@ const ROTATION_TOLERANCE = 1e-4;
 const PIXEL_TOLERANCE = 0.5;
 
 export function parseStereoCalibration(text: string, file = 'stereo.json'): StereoCalibration {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${file}: not valid JSON (${(err as Error).message})`, { cause: err });
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`${file}: field '${issue.path.join('.') || '(root)'}': ${issue.message}`);
-  }
-  const c = parsed.data;
+  const c = parseJsonInput(text, file, schema);
   validateIntrinsics(c.left, `${file}: left`);
   validateIntrinsics(c.right, `${file}: right`);
   if (c.left.width !== c.right.width || c.left.height !== c.right.height) {

@@ -11,7 +11,7 @@
  * Poses are sent as camera-to-RAS (or -LPS): p_ras = W * T_world_camera * p_camera, with W below; the
  * camera axes themselves stay OpenCV's (the transform's columns are the camera's x, y, z axes).
  */
-import { type Mat4, multiply4 } from '../../shared/math/mat4.js';
+import { type Mat4, multiply4, transformPositions } from '../../shared/math/mat4.js';
 import type { TriangleMesh } from '../../shared/mesh.js';
 
 export type IgtlFrame = 'ras' | 'lps';
@@ -48,16 +48,5 @@ export function directionInFrame(
  * permutation, so it is exact in float32). Triangles keep their order: the mapping is a rotation.
  */
 export function positionsInFrame(mesh: TriangleMesh, frame: IgtlFrame): Float32Array {
-  const w = worldToFrame(frame);
-  const p = mesh.positions;
-  const out = new Float32Array(p.length);
-  for (let i = 0; i < p.length; i += 3) {
-    const x = p[i]!,
-      y = p[i + 1]!,
-      z = p[i + 2]!;
-    out[i] = w[0]! * x + w[1]! * y + w[2]! * z;
-    out[i + 1] = w[4]! * x + w[5]! * y + w[6]! * z;
-    out[i + 2] = w[8]! * x + w[9]! * y + w[10]! * z;
-  }
-  return out;
+  return transformPositions(worldToFrame(frame), mesh.positions);
 }

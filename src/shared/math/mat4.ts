@@ -102,6 +102,20 @@ export function invertRigid(t: Mat4): Mat4 {
   ]);
 }
 
+/** xyz triples (a mesh's positions, float32) mapped through a 4x4 rigid or similarity transform. */
+export function transformPositions(t: ArrayLike<number>, positions: Float32Array): Float32Array {
+  const out = new Float32Array(positions.length);
+  for (let i = 0; i < positions.length; i += 3) {
+    const x = positions[i]!,
+      y = positions[i + 1]!,
+      z = positions[i + 2]!;
+    out[i] = t[0]! * x + t[1]! * y + t[2]! * z + t[3]!;
+    out[i + 1] = t[4]! * x + t[5]! * y + t[6]! * z + t[7]!;
+    out[i + 2] = t[8]! * x + t[9]! * y + t[10]! * z + t[11]!;
+  }
+  return out;
+}
+
 export function transformPoint(t: Mat4, p: Readonly<Vec3>): Vec3 {
   return [
     t[0]! * p[0] + t[1]! * p[1] + t[2]! * p[2] + t[3]!,

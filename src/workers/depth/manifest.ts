@@ -9,6 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { parseJsonInput } from '../../engine/dataset/read-input-file.js';
 
 const tensorSpec = z.object({
   name: z.string().min(1),
@@ -60,18 +61,7 @@ export function defaultModelDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export function parseManifest(text: string, file: string): ModelManifest {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${file}: not valid JSON (${(err as Error).message})`, { cause: err });
-  }
-  const parsed = manifestSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`${file}: field '${issue.path.join('.') || '(root)'}': ${issue.message}`);
-  }
-  const m = parsed.data;
+  const m = parseJsonInput(text, file, manifestSchema);
   for (const key of ['depth', 'pose'] as const) {
     const entry = m.models[key];
     const need = REQUIRED_IO[key];
