@@ -38,6 +38,9 @@ interface Request {
 }
 type Response = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
 
+/** Answered by serveWorker itself: the worker's module loaded and serves its handlers. */
+const READY_METHOD = '__ready';
+
 /**
  * Resolves a worker entry module next to this file: `src/workers/<name>.worker.ts` when running from
  * source (tests, through tsx) and `dist/workers/<name>.worker.js` in a build.
@@ -103,6 +106,24 @@ export class WorkerClient<H extends Handlers> {
     });
   }
 
+  /**
+   * Resolves once the worker serves its handlers (it starts in the background); if it cannot start, the
+   * worker is closed and the reason thrown. Stages wait for this before a run, not at its first frame.
+   */
+  async ready(): Promise<void> {
+    try {
+      await new Promise<unknown>((resolve, reject) => {
+        if (this.failure) return reject(this.failure);
+        const id = this.nextId++;
+        this.pending.set(id, { resolve, reject });
+        this.worker.postMessage({ id, method: READY_METHOD, arg: null } satisfies Request);
+      });
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
+
   async close(): Promise<void> {
     this.failure ??= new Error(`${this.name} worker closed`);
     await this.worker.terminate();
@@ -127,6 +148,10 @@ export function serveWorker(handlers: Handlers): void {
   port.on('message', (req: Request) => {
     void (async () => {
       try {
+        if (req.method === READY_METHOD) {
+          port.postMessage({ id: req.id, ok: true, value: true } satisfies Response);
+          return;
+        }
         const fn = handlers[req.method];
         if (!fn) throw new Error(`unknown method '${req.method}'`);
         const out = await fn(req.arg);

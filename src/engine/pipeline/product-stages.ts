@@ -202,12 +202,7 @@ export async function createTrackingStage(opts: {
   const client = TrackerClient.start({ ...opts.tracker, intrinsics: opts.intrinsics });
   // Started now, not at the first frame: a worker that cannot start fails here, and the run's first
   // frame does not wait ~50 ms for it.
-  try {
-    await client.ready();
-  } catch (err) {
-    await client.close();
-    throw err;
-  }
+  await client.ready();
   return new TrackingStage(client);
 }
 
@@ -236,11 +231,6 @@ class TsdfFusionStage implements FusionStage {
 export async function createFusionStage(opts: FusionOptions): Promise<FusionStage> {
   const client = FusionClient.start(opts);
   // As for tracking: the worker (and its volume, whose options it validates) is ready before the run.
-  try {
-    await client.memory();
-  } catch (err) {
-    await client.close();
-    throw err;
-  }
+  await client.ready();
   return new TsdfFusionStage(client);
 }

@@ -61,6 +61,11 @@ export class FusionClient {
     return new FusionClient(WorkerClient.start<FusionHandlers>(workerEntry('fusion/fusion'), opts, 'fusion'));
   }
 
+  /** Resolves when the worker and its volume exist; closes it and rejects (e.g. bad options) otherwise. */
+  ready(): Promise<void> {
+    return this.worker.ready();
+  }
+
   get pendingCalls(): number {
     return this.worker.pendingCalls;
   }

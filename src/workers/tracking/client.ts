@@ -35,9 +35,9 @@ export class TrackerClient {
     );
   }
 
-  /** Resolves when the worker runs (it starts in the background); rejects if it cannot start. */
-  async ready(): Promise<void> {
-    await this.worker.call('ready', undefined);
+  /** Resolves when the worker runs (it starts in the background); closes it and rejects if it cannot start. */
+  ready(): Promise<void> {
+    return this.worker.ready();
   }
 
   track(input: TrackInput): Promise<TrackResult> {

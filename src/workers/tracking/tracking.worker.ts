@@ -6,10 +6,6 @@ import type { KeyframeInput, KeyframeResult, TrackInput, TrackResult, TrackerOpt
 const tracker = new PhotometricTracker(workerInit<TrackerOptions>());
 
 export const handlers = {
-  /** Answers once the worker (and its tracker) is up. */
-  ready(): true {
-    return true;
-  },
   track(input: TrackInput): TrackResult {
     return tracker.track(input);
   },
