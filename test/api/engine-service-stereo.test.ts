@@ -12,10 +12,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FrameBundle } from '../../src/shared/api/binary.js';
 import { NavApiError } from '../../src/shared/api/nav-api.js';
-import type { NavEvent } from '../../src/shared/api/schemas.js';
 import { openDataset, readDatasetDepth } from '../../src/engine/dataset/dataset.js';
 import { EngineService } from '../../src/engine/service/engine-service.js';
 import { writePhantomDataset } from '../../src/synth/index.js';
+import { runEnded } from './run-ended.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const samplesRoot = path.join(root, 'samples');
@@ -39,11 +39,7 @@ test(
       const c = await api.call('cases.create', { title: 'Stereo service test', patientRef: 'SVC-ST' });
       const frames: FrameBundle[] = [];
       api.onFrame((f) => frames.push(f));
-      const finished = new Promise<void>((resolve) =>
-        api.onEvent((e: NavEvent) => {
-          if (e.type === 'run' && (e.status.state === 'finished' || e.status.state === 'failed')) resolve();
-        }),
-      );
+      const finished = runEnded(api);
       await api.call('run.start', {
         caseId: c.id,
         source: { kind: 'file', path: dataset },

@@ -17,6 +17,7 @@ import { invertRigid, multiply4 } from '../../src/shared/math/mat4.js';
 import { openDataset, readDatasetDepth, readDatasetRgb } from '../../src/engine/dataset/dataset.js';
 import { readPly } from '../../src/engine/formats/ply.js';
 import { EngineService } from '../../src/engine/service/engine-service.js';
+import { runEnded } from './run-ended.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const samplesRoot = path.join(root, 'samples');
@@ -39,12 +40,7 @@ test(
       const events: NavEvent[] = [];
       api.onFrame((f) => frames.push(f));
       api.onMesh((u) => meshes.push(u));
-      const finished = new Promise<void>((resolve) =>
-        api.onEvent((e) => {
-          events.push(e);
-          if (e.type === 'run' && (e.status.state === 'finished' || e.status.state === 'failed')) resolve();
-        }),
-      );
+      const finished = runEnded(api, (e) => events.push(e));
       await api.call('run.start', {
         caseId: c.id,
         source: { kind: 'sample', name: 'phantom' },
@@ -210,12 +206,7 @@ test(
       const frames: FrameBundle[] = [];
       const events: NavEvent[] = [];
       api.onFrame((f) => frames.push(f));
-      const finished = new Promise<void>((resolve) =>
-        api.onEvent((e) => {
-          events.push(e);
-          if (e.type === 'run' && (e.status.state === 'finished' || e.status.state === 'failed')) resolve();
-        }),
-      );
+      const finished = runEnded(api, (e) => events.push(e));
       await api.call('run.start', {
         caseId: c.id,
         source: { kind: 'sample', name: 'phantom' },

@@ -15,6 +15,7 @@ import { EngineService } from '../../src/engine/service/engine-service.js';
 import { NavApiError } from '../../src/shared/api/nav-api.js';
 import { mat4FromArray } from '../../src/shared/math/mat4.js';
 import { referencePeer, startPeer } from './peer.js';
+import { runEnded } from '../api/run-ended.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const samplesRoot = path.join(root, 'samples');
@@ -34,16 +35,12 @@ test(
       const c = await api.call('cases.create', { title: 'IGTL', patientRef: 'IGTL-001' });
       let receiver: ReturnType<typeof startPeer> | null = null;
       const logs: string[] = [];
-      const finished = new Promise<void>((resolve) =>
-        api.onEvent((e) => {
-          if (e.type === 'log') {
-            logs.push(e.message);
-            const m = /OpenIGTLink server listening on [^\s:]+:(\d+)/.exec(e.message);
-            if (m && !receiver) receiver = startPeer((peer as { binary: string }).binary, Number(m[1]));
-          }
-          if (e.type === 'run' && (e.status.state === 'finished' || e.status.state === 'failed')) resolve();
-        }),
-      );
+      const finished = runEnded(api, (e) => {
+        if (e.type !== 'log') return;
+        logs.push(e.message);
+        const m = /OpenIGTLink server listening on [^\s:]+:(\d+)/.exec(e.message);
+        if (m && !receiver) receiver = startPeer((peer as { binary: string }).binary, Number(m[1]));
+      });
       await api.call('run.start', {
         caseId: c.id,
         source: { kind: 'sample', name: 'phantom' },
